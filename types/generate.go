@@ -1,0 +1,3 @@
+package types
+
+//go:generate go run ../internal/gen/deepcopy
