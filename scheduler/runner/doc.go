@@ -1,0 +1,17 @@
+// Package runner drives a scheduler.Scheduler from a store.Store, as
+// Kubernetes' kube-scheduler does from the API server.
+//
+// A Runner watches Nodes and Pods through informers and feeds them to the
+// scheduler's cache and queue; the scheduler's Run loop schedules the pods
+// with no spec.nodeName whose spec.schedulerName one of its profiles
+// serves. Binding sets spec.nodeName with a compare-and-swap Update on the
+// pod's resourceVersion: a binding that loses a race re-reads the pod and
+// retries, and a pod already bound (to any node) is never bound again.
+// When a pod cannot be scheduled the Runner records a PodScheduled
+// condition (False, reason Unschedulable, message the FitError text) and a
+// Warning Event with reason FailedScheduling; when preemption found room it
+// deletes the victims and sets status.nominatedNodeName.
+//
+// Run blocks until its context ends and returns after every goroutine it
+// started has exited.
+package runner
