@@ -1,0 +1,252 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coxswain/coxswain/clock"
+	"github.com/coxswain/coxswain/reconcile/informer"
+	"github.com/coxswain/coxswain/runtime"
+	"github.com/coxswain/coxswain/store"
+	"github.com/coxswain/coxswain/types"
+)
+
+// Agent is the node agent. Build it with New and start it with Run. Its
+// methods are safe for concurrent use.
+type Agent struct {
+	st   store.Store
+	rt   runtime.Runtime
+	cfg  Config
+	clk  clock.Clock
+	log  *slog.Logger
+	name string
+	mem  func() (MemInfo, error)
+
+	capacity, allocatable types.ResourceList
+	addresses             []types.NodeAddress
+	hostIP                string
+	metrics               *metrics
+
+	factory  *informer.Factory
+	cms      *informer.Informer[*types.ConfigMap]
+	secrets  *informer.Informer[*types.Secret]
+	services *informer.Informer[*types.Service]
+
+	running atomic.Bool
+	// syncs counts pod worker syncs (for tests and benchmarks).
+	syncs  atomic.Int64
+	synced chan struct{} // closed once the first pod list is dispatched
+	wg     sync.WaitGroup
+
+	mu sync.Mutex // protects the fields below
+	// ctx is Run's context, for pod workers.
+	ctx context.Context
+	// pods are the store's pods bound to this node (mirror pods included), by
+	// namespace/name.
+	pods map[string]*types.Pod
+	// workers are the pod workers, by pod UID.
+	workers map[string]*podWorker
+	// static are the static pods read from StaticPodDir, by UID.
+	static map[string]*types.Pod
+	// memPressure is the eviction manager's verdict.
+	memPressure bool
+	podCIDR     string
+	ln          net.Listener
+	rtVersion   runtime.Version
+}
+
+// New returns an agent that runs the pods bound to cfg.NodeName in st
+// through rt.
+func New(st store.Store, rt runtime.Runtime, cfg Config) (*Agent, error) {
+	if st == nil || rt == nil {
+		return nil, fmt.Errorf("%w: store and runtime are required", ErrInvalidConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.NodeName == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("%w: NodeName empty and no host name: %v", ErrInvalidConfig, err)
+		}
+		cfg.NodeName = h
+	}
+	cfg.HeartbeatInterval = or(cfg.HeartbeatInterval, defaultHeartbeat)
+	cfg.LeaseDuration = or(cfg.LeaseDuration, defaultLease)
+	cfg.StatusUpdateFrequency = or(cfg.StatusUpdateFrequency, defaultStatusUpdate)
+	cfg.StatusReportFrequency = or(cfg.StatusReportFrequency, defaultStatusReport)
+	cfg.SyncPeriod = or(cfg.SyncPeriod, defaultSync)
+	cfg.StaticPodPeriod = or(cfg.StaticPodPeriod, defaultStaticPeriod)
+	cfg.EvictionPeriod = or(cfg.EvictionPeriod, defaultEvictionCheck)
+	cfg.EvictionMemoryAvailable = or(cfg.EvictionMemoryAvailable, defaultEvictionMem)
+	cfg.ClusterDomain = or(cfg.ClusterDomain, "cluster.local")
+	if cfg.RootDir == "" {
+		cfg.RootDir = filepath.Join(os.TempDir(), "coxswain-agent-"+cfg.NodeName)
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.RootDir, "pods"), 0o755); err != nil {
+		return nil, fmt.Errorf("%w: RootDir %q: %v", ErrInvalidConfig, cfg.RootDir, err)
+	}
+	a := &Agent{
+		st: st, rt: rt, cfg: cfg,
+		clk:     clock.Or(cfg.Clock),
+		log:     cfg.Logger,
+		name:    cfg.NodeName,
+		mem:     cfg.MemInfo,
+		synced:  make(chan struct{}),
+		pods:    map[string]*types.Pod{},
+		workers: map[string]*podWorker{},
+		static:  map[string]*types.Pod{},
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	a.log = a.log.With("node", a.name)
+	if a.mem == nil {
+		a.mem = ReadMemInfo
+	}
+	a.capacity = machineCapacity(cfg.RootDir, a.mem, cfg.Capacity)
+	a.allocatable = allocatable(a.capacity, cfg.Reserved)
+	a.addresses = nodeAddresses(cfg.Addresses, a.name)
+	a.hostIP = internalIP(a.addresses)
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	a.metrics = m
+	f, err := informer.NewFactory(st, informer.Config{Clock: cfg.Clock, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	a.factory = f
+	a.cms = informer.For[*types.ConfigMap](f)
+	a.secrets = informer.For[*types.Secret](f)
+	a.services = informer.For[*types.Service](f)
+	return a, nil
+}
+
+// NodeName returns the name of the agent's Node.
+func (a *Agent) NodeName() string { return a.name }
+
+// Addr returns the address the HTTP API listens on, once Run has started it;
+// "" when Config.ListenAddr is empty.
+func (a *Agent) Addr() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// PodCIDR returns the node's spec.podCIDR as last read.
+func (a *Agent) PodCIDR() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.podCIDR
+}
+
+// Synced returns a channel closed once the agent has registered its node and
+// taken over the pods bound to it.
+func (a *Agent) Synced() <-chan struct{} { return a.synced }
+
+// Run registers the node, then runs the node's pods until ctx ends. It
+// returns after every goroutine it started has exited; the pods' containers
+// keep running (a restarted agent adopts them).
+func (a *Agent) Run(ctx context.Context) error {
+	if !a.running.CompareAndSwap(false, true) {
+		return ErrAlreadyRunning
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.mu.Lock()
+	a.ctx = ctx
+	a.mu.Unlock()
+
+	if a.cfg.ListenAddr != "" {
+		ln, err := net.Listen("tcp", a.cfg.ListenAddr)
+		if err != nil {
+			return fmt.Errorf("agent: listen on %s: %w", a.cfg.ListenAddr, err)
+		}
+		a.mu.Lock()
+		a.ln = ln
+		a.mu.Unlock()
+	}
+
+	var bg sync.WaitGroup
+	defer func() {
+		cancel()
+		bg.Wait()
+		a.wg.Wait()
+	}()
+	goRun := func(f func(context.Context)) {
+		bg.Add(1)
+		go func() { defer bg.Done(); f(ctx) }()
+	}
+	goRun(func(ctx context.Context) { _ = a.factory.Run(ctx) })
+	if a.ln != nil {
+		srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
+			BaseContext: func(net.Listener) context.Context { return ctx }}
+		goRun(func(ctx context.Context) {
+			go func() { <-ctx.Done(); _ = srv.Close() }()
+			_ = srv.Serve(a.ln)
+		})
+	}
+
+	if err := a.register(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-a.factory.Synced():
+	case <-ctx.Done():
+		return nil
+	}
+	goRun(a.heartbeatLoop)
+	goRun(a.nodeStatusLoop)
+	goRun(a.relistLoop)
+	if a.cfg.EvictionMemoryAvailable > 0 {
+		goRun(a.evictionLoop)
+	}
+	if a.cfg.StaticPodDir != "" {
+		goRun(a.staticLoop)
+	}
+	a.watchPods(ctx)
+	return nil
+}
+
+// relistLoop wakes every pod worker each SyncPeriod, so that container exits,
+// probe periods and back-offs are noticed.
+func (a *Agent) relistLoop(ctx context.Context) {
+	t := a.clk.NewTicker(a.cfg.SyncPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+			a.mu.Lock()
+			for _, w := range a.workers {
+				w.poke()
+			}
+			a.mu.Unlock()
+		}
+	}
+}
+
+// runtimeVersion returns the runtime's version, remembering the last good one.
+func (a *Agent) runtimeVersion(ctx context.Context) (runtime.Version, error) {
+	v, err := a.rt.Version(ctx)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err == nil {
+		a.rtVersion = v
+	}
+	return a.rtVersion, err
+}
