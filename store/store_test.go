@@ -54,7 +54,14 @@ func TestConformanceThreeMembersFollower(t *testing.T) {
 		t.Skip("three-member cluster")
 	}
 	storetest.Run(t, func(t *testing.T) store.Store {
-		c := newCluster(t, 3, nil)
+		// The rules checked here are not about fail-over: patient raft
+		// timeouts keep a loaded machine (and -race) from losing the leader
+		// in the middle of a case.
+		c := newCluster(t, 3, func(_ int, cfg *store.Config) {
+			cfg.HeartbeatTimeout = time.Second
+			cfg.ElectionTimeout = time.Second
+			cfg.LeaderLeaseTimeout = 500 * time.Millisecond
+		})
 		return c.follower(t)
 	})
 }

@@ -1,0 +1,156 @@
+package controllers_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coxswain/coxswain/reconcile"
+	"github.com/coxswain/coxswain/reconcile/controllers"
+	"github.com/coxswain/coxswain/reconcile/controllers/deployment"
+	"github.com/coxswain/coxswain/reconcile/controllers/internal/testkit"
+	"github.com/coxswain/coxswain/store"
+	"github.com/coxswain/coxswain/types"
+)
+
+// startTimes records, from a watch on pods, when each pod was first seen
+// and when it was first seen Running: the pod startup latency, as
+// Kubernetes' SLO measures it (here with a test kubelet and a round-robin
+// binder instead of a scheduler and real nodes).
+type startTimes struct {
+	mu      sync.Mutex
+	created map[string]time.Time
+	started map[string]time.Duration
+}
+
+func watchStarts(b *testing.B, ctx context.Context, st store.Store) (*startTimes, func()) {
+	res, err := st.List(ctx, "Pod", store.ListOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := store.For[*types.Pod](st).Watch(ctx, store.WatchOptions{ResourceVersion: res.ResourceVersion})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &startTimes{created: map[string]time.Time{}, started: map[string]time.Duration{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.Events() {
+			if ev.Type == store.Bookmark {
+				continue
+			}
+			now := time.Now()
+			p := ev.Object
+			s.mu.Lock()
+			if _, ok := s.created[p.UID]; !ok && ev.Type == store.Added {
+				s.created[p.UID] = now
+			}
+			if _, ok := s.started[p.UID]; !ok && p.Status.Phase == types.PodRunning {
+				if c, ok := s.created[p.UID]; ok {
+					s.started[p.UID] = now.Sub(c)
+				}
+			}
+			s.mu.Unlock()
+		}
+	}()
+	return s, func() { w.Stop(); <-done }
+}
+
+// running counts the pods seen Running.
+func (s *startTimes) running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.started)
+}
+
+func (s *startTimes) p99() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ds []time.Duration
+	for _, d := range s.started {
+		ds = append(ds, d)
+	}
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[(len(ds)*99+99)/100-1]
+}
+
+// BenchmarkDeployment1000 creates a 1,000-replica Deployment on 100 fake
+// nodes and waits until every pod runs (the rollout), then changes its
+// template and waits for the rolling update (25% surge and unavailability)
+// to finish.
+func BenchmarkDeployment1000(b *testing.B) {
+	const replicas = 1000
+	for b.Loop() {
+		b.StopTimer()
+		st := testkit.Store(b, nil)
+		f := testkit.Factory(b, st, nil)
+		mgr := reconcile.NewManager(reconcile.ManagerConfig{Logger: testkit.Quiet})
+		if err := mgr.Add(f); err != nil {
+			b.Fatal(err)
+		}
+		if err := controllers.AddAll(mgr, st, f, controllers.Config{Logger: testkit.Quiet}); err != nil {
+			b.Fatal(err)
+		}
+		if err := mgr.Add(testkit.NewKubelet(st, f, nil, 100, 128)); err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- mgr.Run(ctx) }()
+		<-f.Synced()
+		starts, stopWatch := watchStarts(b, ctx, st)
+		d := deploymentOf("big", replicas)
+
+		b.StartTimer()
+		t0 := time.Now()
+		if _, err := st.Create(ctx, d); err != nil {
+			b.Fatal(err)
+		}
+		for starts.running() < replicas {
+			time.Sleep(time.Millisecond)
+		}
+		create := time.Since(t0)
+		p99 := starts.p99()
+
+		t1 := time.Now()
+		for {
+			cur, err := store.For[*types.Deployment](st).Get(ctx, "default", "big")
+			if err != nil {
+				b.Fatal(err)
+			}
+			cur.Spec.Template.Spec.Containers[0].Image = "big:v2"
+			if _, err = store.For[*types.Deployment](st).Update(ctx, cur); err == nil {
+				break
+			}
+		}
+		for {
+			cur, err := store.For[*types.Deployment](st).Get(ctx, "default", "big")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, ok, _ := deployment.RolloutStatus(cur); ok && cur.Status.UpdatedReplicas == replicas && cur.Status.Replicas == replicas {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		update := time.Since(t1)
+		b.StopTimer()
+
+		b.ReportMetric(create.Seconds(), "s/rollout")
+		b.ReportMetric(float64(p99.Milliseconds()), "p99-start-ms")
+		b.ReportMetric(update.Seconds(), "s/rolling-update")
+		b.ReportMetric(float64(starts.p99().Milliseconds()), "p99-start-ms-all")
+		stopWatch()
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
