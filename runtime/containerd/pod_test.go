@@ -1,0 +1,247 @@
+package containerd
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coxswain/coxswain/runtime"
+)
+
+// pod runs a sandbox named name, removed when t ends.
+func pod(t *testing.T, rt *Runtime, name string, mod ...func(*runtime.SandboxConfig)) (string, runtime.SandboxConfig) {
+	t.Helper()
+	cfg := runtime.SandboxConfig{Name: name, Namespace: "test", UID: "uid-" + name, LogDirectory: t.TempDir()}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	id, err := rt.RunPodSandbox(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("RunPodSandbox(%s): %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := rt.RemovePodSandbox(context.Background(), id); err != nil {
+			t.Errorf("RemovePodSandbox(%s): %v", name, err)
+		}
+	})
+	return id, cfg
+}
+
+// run creates and starts a container of the test image with args.
+func run(t *testing.T, rt *Runtime, sb string, sbc runtime.SandboxConfig, name string, res runtime.Resources, args ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	id, err := rt.CreateContainer(ctx, sb, runtime.ContainerConfig{Name: name, Image: testImage, Args: args, LogPath: name + ".log", Resources: res}, sbc)
+	if err != nil {
+		t.Fatalf("CreateContainer(%s): %v", name, err)
+	}
+	if err := rt.StartContainer(ctx, id); err != nil {
+		t.Fatalf("StartContainer(%s): %v", name, err)
+	}
+	return id
+}
+
+// waitExit waits for a container to exit and returns its status.
+func waitExit(t *testing.T, rt *Runtime, id string) runtime.ContainerStatus {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		st, err := rt.ContainerStatus(context.Background(), id)
+		if err != nil {
+			t.Fatalf("ContainerStatus: %v", err)
+		}
+		if st.State == runtime.ContainerExited {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("container %s still %s after 20s", st.Name, st.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func logs(t *testing.T, rt *Runtime, id string) string {
+	t.Helper()
+	rc, err := rt.Logs(context.Background(), id, runtime.LogOptions{})
+	if err != nil {
+		t.Fatalf("Logs: %v", err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("reading logs: %v", err)
+	}
+	return string(b)
+}
+
+func TestContainersOfAPodTalkOverLocalhost(t *testing.T) {
+	rt := newTestRuntime(t)
+	sb, sbc := pod(t, rt, "localhost")
+	run(t, rt, sb, sbc, "server", runtime.Resources{}, "listen", "9000", "127.0.0.1")
+	client := run(t, rt, sb, sbc, "client", runtime.Resources{}, "dial", "127.0.0.1:9000")
+	st := waitExit(t, rt, client)
+	if got := logs(t, rt, client); st.ExitCode != 0 || got != "hello from localhost\n" {
+		t.Errorf("client exited %d and printed %q, want 0 and the server's greeting with the pod's hostname", st.ExitCode, got)
+	}
+}
+
+func TestAPodReachesAnotherPodsIP(t *testing.T) {
+	rt := newTestRuntime(t)
+	a, ac := pod(t, rt, "server-pod")
+	run(t, rt, a, ac, "server", runtime.Resources{}, "listen", "9001")
+	st, err := rt.PodSandboxStatus(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, bc := pod(t, rt, "client-pod")
+	client := run(t, rt, b, bc, "client", runtime.Resources{}, "dial", st.IP+":9001")
+	cs := waitExit(t, rt, client)
+	if got := logs(t, rt, client); cs.ExitCode != 0 || got != "hello from server-pod\n" {
+		t.Errorf("client exited %d and printed %q, want 0 and a greeting from server-pod at %s", cs.ExitCode, got, st.IP)
+	}
+}
+
+func TestMemoryLimitExceededIsOOMKilled(t *testing.T) {
+	rt := newTestRuntime(t)
+	sb, sbc := pod(t, rt, "oom")
+	id := run(t, rt, sb, sbc, "hog", runtime.Resources{MemoryLimit: 32 << 20}, "alloc", "256")
+	st := waitExit(t, rt, id)
+	if st.Reason != runtime.ReasonOOMKilled || st.ExitCode != 137 {
+		t.Errorf("exit %d reason %q (%s), want 137 OOMKilled; log %q", st.ExitCode, st.Reason, st.Message, logs(t, rt, id))
+	}
+	// Under the limit, the same program runs.
+	ok := run(t, rt, sb, sbc, "fits", runtime.Resources{MemoryLimit: 64 << 20}, "alloc", "8")
+	waitRunning(t, rt, ok)
+}
+
+func waitRunning(t *testing.T, rt *Runtime, id string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		st, err := rt.ContainerStatus(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State == runtime.ContainerRunning && strings.Contains(logs(t, rt, id), "allocated") {
+			return
+		}
+		if st.State == runtime.ContainerExited || time.Now().After(deadline) {
+			t.Fatalf("container %s is %s (exit %d %s), want Running with its memory allocated", st.Name, st.State, st.ExitCode, st.Reason)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMissingImage(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const image = "registry.invalid/coxswain/missing:1"
+	_, err := rt.PullImage(ctx, image)
+	if !errors.Is(err, runtime.ErrImagePull) || !strings.Contains(err.Error(), image) {
+		t.Errorf("PullImage(missing) = %v, want ErrImagePull naming the image", err)
+	}
+	sb, sbc := pod(t, rt, "missing")
+	_, err = rt.CreateContainer(ctx, sb, runtime.ContainerConfig{Name: "c", Image: image}, sbc)
+	if !errors.Is(err, runtime.ErrNotFound) || !strings.Contains(err.Error(), image) {
+		t.Errorf("CreateContainer with a missing image = %v, want ErrNotFound naming the image", err)
+	}
+	if list, _ := rt.ListContainers(ctx, runtime.ContainerFilter{SandboxID: sb}); len(list) != 0 {
+		t.Errorf("the failed container is listed: %+v", list)
+	}
+}
+
+func TestStatsReportMemory(t *testing.T) {
+	rt := newTestRuntime(t)
+	sb, sbc := pod(t, rt, "stats")
+	id := run(t, rt, sb, sbc, "hog", runtime.Resources{MemoryLimit: 256 << 20}, "alloc", "16")
+	waitRunning(t, rt, id)
+	st, err := rt.Stats(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Stats: %v", err)
+	}
+	if st.MemoryWorkingSetBytes < 16<<20 || st.CPUUsageCoreNanoSeconds == 0 {
+		t.Errorf("stats = %+v, want at least 16 MiB working set and some cpu time", st)
+	}
+}
+
+func TestHostNetworkSandbox(t *testing.T) {
+	rt := newTestRuntime(t)
+	sb, sbc := pod(t, rt, "hostnet", func(c *runtime.SandboxConfig) { c.HostNetwork = true })
+	st, err := rt.PodSandboxStatus(context.Background(), sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.IP != rt.cfg.HostIP {
+		t.Errorf("host-network sandbox IP = %s, want the host's %s", st.IP, rt.cfg.HostIP)
+	}
+	id := run(t, rt, sb, sbc, "env", runtime.Resources{}, "printenv", "POD_IP")
+	waitExit(t, rt, id)
+	if got := logs(t, rt, id); got != st.IP+"\n" {
+		t.Errorf("POD_IP = %q, want %s", got, st.IP)
+	}
+}
+
+func TestExecWithStdin(t *testing.T) {
+	rt := newTestRuntime(t)
+	sb, sbc := pod(t, rt, "exec")
+	id := run(t, rt, sb, sbc, "main", runtime.Resources{}, "sleep")
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if st, _ := rt.ContainerStatus(context.Background(), id); st.State == runtime.ContainerRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not running")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var out strings.Builder
+	code, err := rt.Exec(context.Background(), id, runtime.ExecRequest{Cmd: []string{"/testbin", "print", "hi"}, Stdout: &out})
+	if err != nil || code != 0 || out.String() != "hi\n" {
+		t.Errorf("Exec = %d, %v, output %q; want 0 and hi", code, err, out.String())
+	}
+	out.Reset()
+	code, err = rt.Exec(context.Background(), id, runtime.ExecRequest{Cmd: []string{"/testbin", "cat"}, Stdin: strings.NewReader("from stdin\n"), Stdout: &out})
+	if err != nil || code != 0 || out.String() != "from stdin\n" {
+		t.Errorf("Exec with stdin = %d, %v, output %q; want 0 and the input echoed", code, err, out.String())
+	}
+	_, err = rt.Exec(context.Background(), id, runtime.ExecRequest{Cmd: []string{"/no/such/program"}})
+	if err == nil {
+		t.Error("Exec of a missing program succeeded")
+	}
+}
+
+func TestMissingPauseImage(t *testing.T) {
+	rt := newTestRuntime(t, func(c *Config) { c.PauseImage = "docker.io/coxswain/pause:none" })
+	_, err := rt.RunPodSandbox(context.Background(), runtime.SandboxConfig{Name: "p", Namespace: "test", UID: "u"})
+	if !errors.Is(err, ErrNoPauseImage) || !strings.Contains(err.Error(), "pause:none") {
+		t.Errorf("RunPodSandbox without the pause image = %v, want ErrNoPauseImage naming it", err)
+	}
+	if list, _ := rt.ListPodSandboxes(context.Background(), runtime.SandboxFilter{}); len(list) != 0 {
+		t.Errorf("the failed sandbox is listed: %v", list)
+	}
+}
+
+func TestHostPortReachesThePod(t *testing.T) {
+	rt := newTestRuntime(t)
+	sb, sbc := pod(t, rt, "hostport", func(c *runtime.SandboxConfig) {
+		c.PortMappings = []runtime.PortMapping{{ContainerPort: 9003, HostPort: 18183}}
+	})
+	run(t, rt, sb, sbc, "server", runtime.Resources{}, "listen", "9003")
+	addr := net.JoinHostPort(rt.cfg.HostIP, "18183")
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var c net.Conn
+		if c, err = net.DialTimeout("tcp", addr, time.Second); err == nil {
+			b, _ := io.ReadAll(c)
+			c.Close()
+			if string(b) != "hello from hostport\n" {
+				t.Errorf("host port %s answered %q", addr, b)
+			}
+			return
+		}
+	}
+	t.Errorf("host port %s of the pod: %v", addr, err)
+}

@@ -1,0 +1,369 @@
+package containerd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	ctrd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/containers"
+	"github.com/containerd/containerd/v2/pkg/cio"
+	"github.com/containerd/containerd/v2/pkg/oci"
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/coxswain/coxswain/runtime"
+)
+
+// sandbox is a pod sandbox: a pause container holding the pod's network,
+// IPC and UTS namespaces.
+type sandbox struct {
+	id     string
+	seq    uint64
+	key    string // name, namespace, uid and attempt
+	cfg    runtime.SandboxConfig
+	status runtime.SandboxStatus
+	dir    string // hostname, hosts, resolv.conf
+	netns  string // pinned network namespace; empty for host network
+	cgroup string // the pod's cgroup, parent of its containers'
+
+	creating  bool // RunPodSandbox has not returned yet: invisible
+	networked bool // CNI ADD done and DEL not yet
+	pause     ctrd.Container
+	task      ctrd.Task
+	pid       uint32
+}
+
+func sandboxKey(c runtime.SandboxConfig) string {
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%d", c.Namespace, c.Name, c.UID, c.Attempt)
+}
+
+// RunPodSandbox implements runtime.SandboxManager: it pins a network
+// namespace, attaches it to the pod network with CNI, and starts the pause
+// container in it.
+func (r *Runtime) RunPodSandbox(ctx context.Context, cfg runtime.SandboxConfig) (string, error) {
+	if err := cfg.Validate(); err != nil {
+		return "", fmt.Errorf("containerd: %w", err)
+	}
+	cfg = cfg.Clone()
+	sb := &sandbox{id: newID(), key: sandboxKey(cfg), cfg: cfg, creating: true}
+	sb.dir = filepath.Join(r.cfg.StateDir, "sandboxes", sb.id)
+	sb.cgroup = cfg.CgroupParent
+	if sb.cgroup == "" {
+		sb.cgroup = path.Join(r.cfg.CgroupRoot, "pod"+sb.id)
+	}
+	r.mu.Lock()
+	if err := r.checkOpen(); err != nil {
+		r.mu.Unlock()
+		return "", err
+	}
+	for _, o := range r.sandboxes {
+		if o.key == sb.key {
+			r.mu.Unlock()
+			return "", fmt.Errorf("containerd: sandbox %s/%s attempt %d: %w", cfg.Namespace, cfg.Name, cfg.Attempt, runtime.ErrAlreadyExists)
+		}
+	}
+	r.seq++
+	sb.seq = r.seq
+	sb.status = runtime.SandboxStatus{ID: sb.id, Name: cfg.Name, Namespace: cfg.Namespace, UID: cfg.UID, Attempt: cfg.Attempt,
+		State: runtime.SandboxNotReady, CreatedAt: r.clock.Now(), Labels: cfg.Labels, Annotations: cfg.Annotations}
+	r.sandboxes[sb.id] = sb
+	r.mu.Unlock()
+
+	ctx = r.ns(ctx)
+	ips, err := r.startSandbox(ctx, sb)
+	if err != nil {
+		cleanup := context.WithoutCancel(ctx)
+		_ = r.stopSandbox(cleanup, sb)
+		_ = r.removeSandboxFiles(cleanup, sb)
+		r.mu.Lock()
+		delete(r.sandboxes, sb.id)
+		r.mu.Unlock()
+		return "", fmt.Errorf("containerd: sandbox %s/%s: %w", cfg.Namespace, cfg.Name, err)
+	}
+	r.mu.Lock()
+	sb.creating = false
+	sb.status.State = runtime.SandboxReady
+	sb.status.IP, sb.status.IPs = ips[0], ips
+	r.mu.Unlock()
+	return sb.id, nil
+}
+
+func (r *Runtime) startSandbox(ctx context.Context, sb *sandbox) ([]string, error) {
+	img, err := r.client.GetImage(ctx, r.cfg.PauseImage)
+	if errdefs.IsNotFound(err) {
+		return nil, fmt.Errorf("image %s in containerd namespace %s: %w", r.cfg.PauseImage, r.cfg.Namespace, ErrNoPauseImage)
+	} else if err != nil {
+		return nil, fmt.Errorf("pause image %s: %w", r.cfg.PauseImage, err)
+	}
+	if err := r.unpack(ctx, img); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(sb.dir, 0o755); err != nil {
+		return nil, err
+	}
+	var ips []string
+	if sb.cfg.HostNetwork {
+		ips = []string{r.cfg.HostIP}
+	} else {
+		sb.netns = filepath.Join(r.cfg.StateDir, "netns", sb.id)
+		if err := newNetns(sb.netns); err != nil {
+			sb.netns = ""
+			return nil, err
+		}
+		sb.networked = true
+		if ips, err = r.net.add(ctx, sb.id, sb.netns, sb.cfg); err != nil {
+			return nil, err
+		}
+	}
+	if err := writeEtc(sb, ips[0]); err != nil {
+		return nil, err
+	}
+	opts := []oci.SpecOpts{
+		oci.WithImageConfig(img),
+		oci.WithHostname(hostname(sb.cfg)),
+		oci.WithCgroup(path.Join(sb.cgroup, sb.id)),
+		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: sb.netns}),
+		withHostNetwork(sb.cfg.HostNetwork),
+	}
+	c, err := r.client.NewContainer(ctx, sb.id,
+		ctrd.WithImage(img),
+		ctrd.WithSnapshotter(r.cfg.Snapshotter),
+		ctrd.WithNewSnapshot(sb.id, img),
+		ctrd.WithNewSpec(opts...),
+		ctrd.WithContainerLabels(map[string]string{labelKind: kindSandbox, labelPodName: sb.cfg.Name, labelPodNamespace: sb.cfg.Namespace}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("pause container: %w", err)
+	}
+	sb.pause = c
+	t, err := c.NewTask(ctx, cio.NullIO)
+	if err != nil {
+		return nil, fmt.Errorf("pause task: %w", err)
+	}
+	sb.task = t
+	if err := t.Start(ctx); err != nil {
+		return nil, fmt.Errorf("starting the pause task: %w", err)
+	}
+	sb.pid = t.Pid()
+	return ips, nil
+}
+
+// withHostNetwork makes the pause container use the host's network
+// namespace when host is set (the namespace entry with an empty path is
+// dropped).
+func withHostNetwork(host bool) oci.SpecOpts {
+	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *oci.Spec) error {
+		if !host || s.Linux == nil {
+			return nil
+		}
+		var keep []specs.LinuxNamespace
+		for _, ns := range s.Linux.Namespaces {
+			if ns.Type != specs.NetworkNamespace {
+				keep = append(keep, ns)
+			}
+		}
+		s.Linux.Namespaces = keep
+		return nil
+	}
+}
+
+func hostname(cfg runtime.SandboxConfig) string {
+	if cfg.Hostname != "" {
+		return cfg.Hostname
+	}
+	return cfg.Name
+}
+
+// writeEtc writes the sandbox's hostname, hosts and resolv.conf, which every
+// container of the pod mounts.
+func writeEtc(sb *sandbox, ip string) error {
+	host := hostname(sb.cfg)
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + ip + "\t" + host + "\n"
+	var resolv []byte
+	if len(sb.cfg.DNS.Servers) == 0 && len(sb.cfg.DNS.Searches) == 0 && len(sb.cfg.DNS.Options) == 0 {
+		resolv, _ = os.ReadFile("/etc/resolv.conf")
+	} else {
+		var b strings.Builder
+		for _, s := range sb.cfg.DNS.Servers {
+			b.WriteString("nameserver " + s + "\n")
+		}
+		if len(sb.cfg.DNS.Searches) > 0 {
+			b.WriteString("search " + strings.Join(sb.cfg.DNS.Searches, " ") + "\n")
+		}
+		if len(sb.cfg.DNS.Options) > 0 {
+			b.WriteString("options " + strings.Join(sb.cfg.DNS.Options, " ") + "\n")
+		}
+		resolv = []byte(b.String())
+	}
+	for name, data := range map[string][]byte{"hostname": []byte(host + "\n"), "hosts": []byte(hosts), "resolv.conf": resolv} {
+		if err := os.WriteFile(filepath.Join(sb.dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StopPodSandbox implements runtime.SandboxManager: it kills the sandbox's
+// containers and its pause container and runs CNI DEL.
+func (r *Runtime) StopPodSandbox(ctx context.Context, id string) error {
+	ctx = r.ns(ctx)
+	sb, err := r.sandbox(id)
+	if err != nil {
+		return err
+	}
+	for _, c := range r.containersOf(id) {
+		if err := r.stopContainer(ctx, c, 0); err != nil {
+			return fmt.Errorf("containerd: stopping sandbox %s: %w", id, err)
+		}
+	}
+	if err := r.stopSandbox(ctx, sb); err != nil {
+		return fmt.Errorf("containerd: stopping sandbox %s: %w", id, err)
+	}
+	return nil
+}
+
+// stopSandbox ends the pause task and detaches the network.
+func (r *Runtime) stopSandbox(ctx context.Context, sb *sandbox) error {
+	r.mu.Lock()
+	t, networked := sb.task, sb.networked
+	sb.task = nil
+	sb.status.State = runtime.SandboxNotReady
+	sb.status.IP, sb.status.IPs = "", nil
+	r.mu.Unlock()
+	var errs []error
+	if t != nil {
+		if _, err := t.Delete(ctx, ctrd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("pause task: %w", err))
+		}
+	}
+	if networked {
+		if err := r.net.del(ctx, sb.id, sb.netns, sb.cfg); err != nil {
+			errs = append(errs, err)
+		} else {
+			r.mu.Lock()
+			sb.networked = false
+			r.mu.Unlock()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RemovePodSandbox implements runtime.SandboxManager.
+func (r *Runtime) RemovePodSandbox(ctx context.Context, id string) error {
+	ctx = r.ns(ctx)
+	sb, err := r.sandbox(id)
+	if errors.Is(err, runtime.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := r.StopPodSandbox(ctx, id); err != nil {
+		return err
+	}
+	for _, c := range r.containersOf(id) {
+		if err := r.removeContainer(ctx, c); err != nil {
+			return fmt.Errorf("containerd: removing sandbox %s: %w", id, err)
+		}
+	}
+	if err := r.removeSandboxFiles(ctx, sb); err != nil {
+		return fmt.Errorf("containerd: removing sandbox %s: %w", id, err)
+	}
+	r.mu.Lock()
+	delete(r.sandboxes, id)
+	r.mu.Unlock()
+	return nil
+}
+
+// removeSandboxFiles deletes the pause container, the network namespace
+// and the sandbox's directory.
+func (r *Runtime) removeSandboxFiles(ctx context.Context, sb *sandbox) error {
+	var errs []error
+	if sb.pause != nil {
+		if err := sb.pause.Delete(ctx, ctrd.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("pause container: %w", err))
+		} else {
+			sb.pause = nil
+		}
+	}
+	if sb.netns != "" {
+		errs = append(errs, removeNetns(sb.netns))
+	}
+	if sb.cfg.CgroupParent == "" {
+		removeCgroup(sb.cgroup)
+	}
+	errs = append(errs, os.RemoveAll(sb.dir))
+	return errors.Join(errs...)
+}
+
+// removeCgroup removes the (empty) cgroup at path from every hierarchy, v1
+// or v2: runc removes a container's cgroup, not the pod's above it.
+func removeCgroup(p string) {
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	for _, root := range append(roots, "/sys/fs/cgroup") {
+		_ = os.Remove(filepath.Join(root, p))
+	}
+}
+
+// PodSandboxStatus implements runtime.SandboxManager.
+func (r *Runtime) PodSandboxStatus(ctx context.Context, id string) (runtime.SandboxStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sb, ok := r.sandboxes[id]
+	if !ok || sb.creating {
+		return runtime.SandboxStatus{}, fmt.Errorf("containerd: sandbox %s: %w", id, runtime.ErrNotFound)
+	}
+	return cloneSandboxStatus(sb.status), nil
+}
+
+// ListPodSandboxes implements runtime.SandboxManager.
+func (r *Runtime) ListPodSandboxes(ctx context.Context, f runtime.SandboxFilter) ([]runtime.SandboxStatus, error) {
+	r.mu.Lock()
+	var list []*sandbox
+	for _, sb := range r.sandboxes {
+		if !sb.creating && f.Matches(sb.status) {
+			list = append(list, sb)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].seq < list[j].seq })
+	out := make([]runtime.SandboxStatus, len(list))
+	for i, sb := range list {
+		out[i] = cloneSandboxStatus(sb.status)
+	}
+	r.mu.Unlock()
+	return out, nil
+}
+
+func cloneSandboxStatus(s runtime.SandboxStatus) runtime.SandboxStatus {
+	s.IPs = append([]string(nil), s.IPs...)
+	s.Labels = cloneMap(s.Labels)
+	s.Annotations = cloneMap(s.Annotations)
+	return s
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// sandbox returns a visible sandbox or ErrNotFound.
+func (r *Runtime) sandbox(id string) (*sandbox, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sb, ok := r.sandboxes[id]
+	if !ok || sb.creating {
+		return nil, fmt.Errorf("containerd: sandbox %s: %w", id, runtime.ErrNotFound)
+	}
+	return sb, nil
+}
