@@ -49,7 +49,7 @@ var _ Store = (*DB)(nil)
 //
 // With a zero Config the store is a single member that bootstraps itself;
 // Open returns once it leads and the system namespaces (default,
-// kube-system, kube-public) exist. With Members or Join set, Open returns
+// kube-system, kube-public, kube-node-lease) exist. With Members or Join set, Open returns
 // once the member has started; writes wait (up to ForwardTimeout) for a
 // leader.
 func Open(dir string, cfg Config) (*DB, error) {

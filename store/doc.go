@@ -32,7 +32,8 @@
 // Namespaces are created Active with the "kubernetes" finalizer in
 // spec.finalizers; deleting one makes it Terminating, after which nothing can
 // be created in it. Emptying it is the namespace controller's job. default,
-// kube-system and kube-public exist from the start and cannot be deleted.
+// kube-system, kube-public and kube-node-lease (where node agents put their
+// heartbeat Leases) exist from the start and cannot be deleted.
 //
 // # Reads and consistency
 //

@@ -23,7 +23,8 @@ type result struct {
 }
 
 // systemNamespaces exist from the start and cannot be deleted.
-var systemNamespaces = [...]string{"default", "kube-system", "kube-public"}
+// kube-node-lease holds the node agents' heartbeat Leases.
+var systemNamespaces = [...]string{"default", "kube-system", "kube-public", types.NamespaceNodeLease}
 
 func isSystemNamespace(name string) bool { return slices.Contains(systemNamespaces[:], name) }
 

@@ -9,6 +9,15 @@
 // store.Store interface, so it works the same against a local *store.DB and
 // a remote client.
 //
+// # Selecting
+//
+// Config.Namespace, Config.Selector (labels) and Config.Fields (fields, such
+// as a Pod's spec.nodeName; see store.ParseFields) narrow what the informer
+// lists and watches, and so what it caches. An object that comes to match
+// is an Add, and one that stops matching a Delete (not a tombstone), so a
+// node agent's informer on spec.nodeName=<node> sees a Pod added when the
+// scheduler binds it to the node.
+//
 // # Cache
 //
 // The cache (Get, List, ListIn, ByIndex) is safe for concurrent use. It has

@@ -41,7 +41,8 @@ func NewFactory(st store.Store, cfg Config) (*Factory, error) {
 
 // For returns the factory's informer for T's kind, creating it on first use.
 // An informer created while the factory runs starts at once; wait on its
-// Synced channel before trusting its cache.
+// Synced channel before trusting its cache. For panics if the factory's
+// Config.Fields names a field T's kind does not support.
 func For[T types.Object](f *Factory) *Informer[T] {
 	kind := store.For[T](f.st).Kind()
 	f.mu.Lock()
@@ -55,7 +56,9 @@ func For[T types.Object](f *Factory) *Informer[T] {
 	}
 	inf, err := New[T](f.st, f.cfg)
 	if err != nil {
-		panic(err) // unreachable: the store and config were checked by NewFactory
+		// The store and the rest of the config were checked by NewFactory:
+		// Fields names a field T's kind lacks, a programming error.
+		panic(err)
 	}
 	f.informers[kind] = inf
 	f.order = append(f.order, inf)

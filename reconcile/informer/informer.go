@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,13 @@ type Config struct {
 	// Selector limits the informer to objects whose labels match. Default
 	// nil: all.
 	Selector labels.Selector
+	// Fields limits the informer to objects whose fields match, such as
+	// the Pods bound to one node (build it with store.ParseFields). New
+	// fails with ErrInvalidConfig if it names a field the informer's kind
+	// does not support (store.SupportedFields), so on a Factory, whose
+	// informers share the Config, only the fields every kind it serves
+	// supports can be used. Default nil: all.
+	Fields labels.Selector
 	// Resync, when positive, re-delivers Update(obj, obj) for every cached
 	// object this often. Default 0: never.
 	Resync time.Duration
@@ -108,12 +117,31 @@ func New[T types.Object](st store.Store, cfg Config) (*Informer[T], error) {
 	}
 	cfg = cfg.withDefaults()
 	kind := store.For[T](st).Kind()
+	if err := checkFields(kind, cfg.Fields); err != nil {
+		return nil, err
+	}
 	return &Informer[T]{
 		st: st, kind: kind, cfg: cfg,
 		log:    cfg.Logger.With("informer", kind),
 		c:      newCache[T](),
 		synced: make(chan struct{}),
 	}, nil
+}
+
+// checkFields reports a field of sel that kind does not support.
+func checkFields(kind string, sel labels.Selector) error {
+	if sel == nil {
+		return nil
+	}
+	supported := store.SupportedFields(kind)
+	reqs, _ := sel.Requirements()
+	for _, r := range reqs {
+		if !slices.Contains(supported, r.Key()) {
+			return fmt.Errorf("%w: Fields: %s has no field %q (supported: %s)",
+				ErrInvalidConfig, kind, r.Key(), strings.Join(supported, ", "))
+		}
+	}
+	return nil
 }
 
 // Kind returns the kind the informer watches.
@@ -286,7 +314,10 @@ func (inf *Informer[T]) sleep(ctx context.Context, n int) {
 // relist reads the whole kind, replaces the cache with it, notifies
 // handlers of the differences and returns the list's revision.
 func (inf *Informer[T]) relist(ctx context.Context) (string, error) {
-	opts := store.ListOptions{Namespace: inf.cfg.Namespace, Selector: inf.cfg.Selector, Limit: inf.cfg.PageSize}
+	opts := store.ListOptions{
+		Namespace: inf.cfg.Namespace, Selector: inf.cfg.Selector, Fields: inf.cfg.Fields,
+		Limit: inf.cfg.PageSize,
+	}
 	var items []types.Object
 	var rev string
 	for {
@@ -345,7 +376,7 @@ func (inf *Informer[T]) watch(ctx context.Context, rev string, resync <-chan tim
 	failures := 0
 	for ctx.Err() == nil {
 		w, err := inf.st.Watch(ctx, inf.kind, store.WatchOptions{
-			Namespace: inf.cfg.Namespace, Selector: inf.cfg.Selector,
+			Namespace: inf.cfg.Namespace, Selector: inf.cfg.Selector, Fields: inf.cfg.Fields,
 			ResourceVersion: rev, Bookmarks: true,
 		})
 		if err != nil {

@@ -9,7 +9,8 @@
 //	}
 //
 // newStore is called once per case and must return an empty store (the
-// system namespaces default, kube-system and kube-public exist) whose
+// system namespaces default, kube-system, kube-public and kube-node-lease
+// exist) whose
 // cleanup is registered with t.Cleanup. The store must use the default
 // object size limit (1.5 MiB).
 package storetest
@@ -45,7 +46,7 @@ func Cases() []Case {
 		{"create in a namespace that does not exist is NamespaceNotFound", testCreateNoNamespace},
 		{"create of an unknown kind is Invalid", testUnknownKind},
 		{"create of an object over 1.5 MiB is TooLarge and writes nothing", testTooLarge},
-		{"system namespaces default, kube-system and kube-public exist", testSystemNamespaces},
+		{"system namespaces default, kube-system, kube-public and kube-node-lease exist", testSystemNamespaces},
 		{"get of a missing object is NotFound", testGetMissing},
 		{"get returns what create stored", testGet},
 		{"update with the current resourceVersion succeeds and advances it", testUpdateCAS},
@@ -228,7 +229,7 @@ func testTooLarge(t *testing.T, s store.Store) {
 }
 
 func testSystemNamespaces(t *testing.T, s store.Store) {
-	for _, n := range []string{"default", "kube-system", "kube-public"} {
+	for _, n := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
 		obj, err := s.Get(ctxT(t), "Namespace", "", n)
 		if err != nil {
 			t.Fatalf("namespace %s: %v", n, err)

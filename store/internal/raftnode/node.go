@@ -14,7 +14,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/pprof"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -91,13 +93,23 @@ type Config struct {
 }
 
 // Node is one raft member. It is safe for concurrent use.
+//
+// No goroutine a Node starts outlives Close: raft's own are stopped by its
+// Shutdown, and each goroutine wait starts to block on a raft future is
+// released by closed and counted in waiters, which Close waits for.
 type Node struct {
 	raft   *raft.Raft
 	trans  raft.Transport
 	mux    *mux
 	logs   io.Closer // raft-boltdb, nil in memory
 	addr   string
-	closed chan struct{}
+	closed chan struct{} // closed when Close begins
+
+	// mu orders wait's waiters.Add before Close's waiters.Wait: wait holds
+	// it shared while it checks closed and counts its goroutine, Close
+	// holds it exclusively while it closes closed.
+	mu      sync.RWMutex
+	waiters sync.WaitGroup // goroutines of wait still blocked on a future
 }
 
 type fsmAdapter struct{ fsm FSM }
@@ -303,22 +315,49 @@ func (n *Node) closeStores() {
 // transport).
 func (n *Node) Addr() string { return n.addr }
 
-// Close shuts the member down.
+// Close shuts the member down. Calls in flight return ErrClosed (or their
+// outcome, if it is known first), and every goroutine of the member has
+// exited when Close returns.
 func (n *Node) Close() error {
+	n.mu.Lock()
 	select {
 	case <-n.closed:
+		n.mu.Unlock()
 		return nil
 	default:
 	}
 	close(n.closed)
+	n.mu.Unlock()
 	err := n.raft.Shutdown().Error()
+	n.waiters.Wait()
 	n.closeStores()
 	return err
 }
 
+// wait waits for f, ctx or Close. raft's futures offer only a blocking
+// Error, so a goroutine waits on it; stopOn makes that Error return when
+// Close begins, and waiters lets Close wait for the goroutine to exit.
 func (n *Node) wait(ctx context.Context, what string, f raft.Future) error {
+	n.mu.RLock()
+	select {
+	case <-n.closed:
+		n.mu.RUnlock()
+		return ErrClosed
+	default:
+	}
+	// A future stopOn cannot reach (a raft upgrade that renamed the field)
+	// is not counted: its goroutine could block Close forever.
+	// TestStopOnReachesEveryFuture catches that.
+	counted := stopOn(f, n.closed)
+	if counted {
+		n.waiters.Add(1)
+	}
+	n.mu.RUnlock()
 	done := make(chan error, 1)
 	go func() {
+		if counted {
+			defer n.waiters.Done()
+		}
 		pprof.Do(context.Background(), pprof.Labels("raftnode-wait", what), func(context.Context) { done <- f.Error() })
 	}()
 	select {
@@ -329,6 +368,36 @@ func (n *Node) wait(ctx context.Context, what string, f raft.Future) error {
 	case <-n.closed:
 		return ErrClosed
 	}
+}
+
+// stopOn makes f's Error return raft.ErrRaftShutdown once stop is closed,
+// and reports whether f's Error is now sure to return by then.
+//
+// raft answers most futures when it shuts down, but not all: entries that
+// were committed and queued for the FSM when it stopped are never answered,
+// and Error on their futures blocks forever. Every future raft hands out
+// embeds a deferError, whose exported ShutdownCh Error also selects on (raft
+// sets it on the futures it waits on itself); stopOn sets it, through
+// reflect because the embedding types are unexported. It must run before
+// anything calls f.Error, and nothing else may call it concurrently.
+func stopOn(f raft.Future, stop chan struct{}) bool {
+	v := reflect.ValueOf(f)
+	if v.Kind() != reflect.Pointer {
+		return true // an errorFuture: already resolved
+	}
+	if v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	ch := v.Elem().FieldByName("ShutdownCh")
+	if !ch.IsValid() || !ch.CanSet() || ch.Type() != reflect.TypeOf(stop) {
+		return false
+	}
+	if ch.IsNil() {
+		ch.Set(reflect.ValueOf(stop))
+	}
+	// Else raft set its own shutdown channel, which closes no later than
+	// Close's raft.Shutdown returns.
+	return true
 }
 
 func mapErr(err error) error {
