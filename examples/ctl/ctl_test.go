@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coxswain/coxswain/store"
+	"github.com/coxswain/coxswain/store/remote"
+	"github.com/coxswain/coxswain/types"
+)
+
+// cluster starts an in-memory store behind an API server and returns a
+// kubeconfig for it.
+func testCluster(t *testing.T) (string, store.Store) {
+	t.Helper()
+	db, err := store.Open("", store.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	srv, err := remote.NewServer(db, remote.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	kc, err := remote.WriteKubeconfig(remote.ClientConfig{Server: hs.URL, Token: "t"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(p, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p, db
+}
+
+func ctl(t *testing.T, kc, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"--kubeconfig", kc}, args...), strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: demo:v1}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+`
+
+func TestCommands(t *testing.T) {
+	kc, db := testCluster(t)
+	steps := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		want  []string // substrings of stdout (or stderr when code != 0)
+	}{
+		{"apply creates", manifest, []string{"apply", "-f", "-"}, 0, []string{"deployment.apps/web created", "service/web created"}},
+		{"apply again configures", manifest, []string{"apply", "-f", "-"}, 0, []string{"deployment.apps/web configured"}},
+		{"get table", "", []string{"get", "deploy"}, 0, []string{"NAME", "READY", "web", "0/2"}},
+		{"get by kind/name as yaml", "", []string{"get", "deployment/web", "-o", "yaml"}, 0, []string{"kind: Deployment", "name: web"}},
+		{"get json", "", []string{"get", "svc", "web", "-o", "json"}, 0, []string{`"kind": "Service"`}},
+		{"get name", "", []string{"get", "deployments,services", "-o", "name"}, 0, []string{"deployment.apps/web", "service/web"}},
+		{"get all namespaces", "", []string{"get", "namespaces", "-A"}, 0, []string{"kube-system"}},
+		{"get with selector", "", []string{"get", "svc", "-l", "app=nothing"}, 0, nil},
+		{"scale", "", []string{"scale", "deployment/web", "--replicas=5"}, 0, []string{"deployment.apps/web scaled"}},
+		{"rollout pause", "", []string{"rollout", "pause", "deployment/web"}, 0, []string{"paused"}},
+		{"rollout resume", "", []string{"rollout", "resume", "deployment", "web"}, 0, []string{"resumed"}},
+		{"describe", "", []string{"describe", "svc", "web"}, 0, []string{"kind: Service", "Events:"}},
+		{"delete", "", []string{"delete", "svc", "web", "--cascade=orphan"}, 0, []string{"service/web deleted"}},
+		{"delete missing", "", []string{"delete", "svc", "nothing"}, 1, []string{"error:", "not found"}},
+		{"unknown kind", "", []string{"get", "gizmos"}, 2, []string{"unknown resource type"}},
+		{"bad output", "", []string{"get", "pods", "-o", "xml"}, 2, []string{"-o"}},
+		{"unknown command", "", []string{"frob"}, 2, []string{"unknown command"}},
+		{"scale needs replicas", "", []string{"scale", "deployment/web"}, 2, []string{"--replicas"}},
+		{"bad cascade", "", []string{"delete", "deploy", "web", "--cascade=maybe"}, 2, []string{"--cascade"}},
+		{"exec needs a command", "", []string{"exec", "web-1"}, 2, []string{"exec needs POD -- COMMAND"}},
+		{"exec of a missing pod", "", []string{"exec", "web-1", "--", "sh", "-c", "true"}, 1, []string{"not found"}},
+		{"logs of a missing pod", "", []string{"logs", "web-1", "-f"}, 1, []string{"not found"}},
+		{"create token", "", []string{"create", "token"}, 0, []string{"."}},
+		{"completion", "", []string{"completion", "bash"}, 0, []string{"complete -F _ctl ctl"}},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			out, errs, code := ctl(t, kc, s.stdin, s.args...)
+			if code != s.code {
+				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, s.code, out, errs)
+			}
+			text := out
+			if code != 0 {
+				text = errs
+				if strings.Count(strings.TrimSpace(errs), "\n") > 1 {
+					t.Errorf("errors should be one line (plus usage): %q", errs)
+				}
+			}
+			for _, w := range s.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("output lacks %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+	o, err := db.Get(context.Background(), "Deployment", "default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := o.(*types.Deployment); d.Spec.Replicas == nil || *d.Spec.Replicas != 5 || d.Spec.Paused {
+		t.Errorf("after scale and resume: replicas %v paused %v, want 5 and false", d.Spec.Replicas, d.Spec.Paused)
+	}
+}
+
+func TestApplyDirectory(t *testing.T) {
+	kc, db := testCluster(t)
+	dir := t.TempDir()
+	parts := strings.SplitN(manifest, "---\n", 2)
+	for i, p := range parts {
+		if err := os.WriteFile(filepath.Join(dir, []string{"a.yaml", "b.yml"}[i]), []byte(p), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "README.txt"), []byte("not a manifest"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := ctl(t, kc, "", "apply", "-f", dir, "-n", "kube-public")
+	if code != 0 {
+		t.Fatalf("apply -f dir: %d %s %s", code, out, errs)
+	}
+	if _, err := db.Get(context.Background(), "Service", "kube-public", "web"); err != nil {
+		t.Errorf("the service should be in kube-public: %v", err)
+	}
+	_, errs, code = ctl(t, kc, "kind: Pod\napiVersion: v1\nmetadata: {name: x}\nspec: {bogus: 1}\n", "apply", "-f", "-")
+	if code != 1 || !strings.Contains(errs, "bogus") {
+		t.Errorf("a bad manifest should fail naming the field: %d %q", code, errs)
+	}
+}
+
+func TestResolveKind(t *testing.T) {
+	s := types.NewScheme()
+	for in, want := range map[string]string{"pods": "Pod", "pod": "Pod", "po": "Pod", "Deployment": "Deployment",
+		"deploy": "Deployment", "deployments.apps": "Deployment", "svc": "Service", "endpoints": "Endpoints", "no": "Node"} {
+		k, err := resolveKind(s, in)
+		if err != nil || k.Kind != want {
+			t.Errorf("resolveKind(%q) = %s, %v; want %s", in, k.Kind, err, want)
+		}
+	}
+}
