@@ -52,6 +52,12 @@ func (s *Server) serveSelfSubjectAccessReview(w http.ResponseWriter, r *http.Req
 		writeStatus(w, newStatus(http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "only create is supported on selfsubjectaccessreviews"))
 		return
 	}
+	// kubectl auth can-i posts protobuf: say so rather than failing to
+	// parse it as JSON.
+	if st := checkContentType(r); st != nil {
+		writeStatus(w, st)
+		return
+	}
 	body, st := s.readBody(w, r)
 	if st != nil {
 		writeStatus(w, st)
