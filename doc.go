@@ -19,7 +19,8 @@
 //
 //   - store: a Raft-replicated object store with compare-and-swap updates,
 //     label-selected lists and resumable watches. One member by default.
-//   - scheduler: a filter/score scheduling framework that embeds with no store.
+//   - scheduler (with scheduler/framework and scheduler/plugins): a
+//     filter/score scheduling framework that embeds with no store.
 //   - reconcile: a generic reconciler loop (work queue, workers, manager).
 //   - runtime: the container Runtime interface and its drivers (containerd,
 //     exec, fake).
@@ -30,8 +31,8 @@
 // HTTP API server and its client), reconcile/informer, reconcile/leader,
 // reconcile/controllers/..., scheduler/runner, runtime/agent, netproxy/syncer.
 //
-// Level 3: sim (the real control plane on virtual time) and the example
-// programs under examples/, which nothing imports.
+// Level 3: the example programs under examples/ (a master, a node, a
+// kubectl-like CLI and the one-command demo cluster), which nothing imports.
 //
 // A test (arch_test.go) enforces these levels with go list, as well as the
 // rule that only store/internal imports raft and bbolt and only
