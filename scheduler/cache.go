@@ -345,12 +345,15 @@ func (c *Cache) UpdateSnapshot(s *Snapshot) {
 				rebuildAffinity = true
 			}
 			if old.Node() != clone.Node() {
+				s.domainIdx = nil
 				s.countImages(old.Node(), -1)
 				s.countImages(clone.Node(), 1)
 			}
 			s.account(old, -1)
 			s.account(clone, 1)
+			idx := old.ListIndex()
 			*old = *clone
+			old.SetListIndex(idx)
 		} else {
 			s.infos[name] = clone
 			s.countImages(clone.Node(), 1)
@@ -370,22 +373,20 @@ func (c *Cache) UpdateSnapshot(s *Snapshot) {
 		}
 		s.list = s.list[:0]
 		for _, name := range zoneInterleave(c.order, c.nodes) {
-			s.list = append(s.list, s.infos[name])
+			ni := s.infos[name]
+			ni.SetListIndex(len(s.list))
+			s.list = append(s.list, ni)
 		}
 		s.orderGen = c.orderGen
+		s.domainIdx = nil
 		rebuildAffinity = true
 	}
 	if rebuildAffinity {
-		s.withAffinity = s.withAffinity[:0]
-		s.withRequiredAnti = s.withRequiredAnti[:0]
-		for _, ni := range s.list {
-			if len(ni.PodsWithAffinity) > 0 {
-				s.withAffinity = append(s.withAffinity, ni)
-			}
-			if len(ni.PodsWithRequiredAntiAffinity) > 0 {
-				s.withRequiredAnti = append(s.withRequiredAnti, ni)
-			}
-		}
+		// Rebuilt when first asked for: a cycle that places a pod with
+		// affinity on a fresh node would otherwise walk every node.
+		s.affMu.Lock()
+		s.affStale = true
+		s.affMu.Unlock()
 	}
 	s.classes = c.classList[:len(c.classList):len(c.classList)]
 	s.generation = c.gen

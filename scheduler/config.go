@@ -21,6 +21,7 @@ const (
 	DefaultPodInitialBackoff              = 1 * time.Second
 	DefaultPodMaxBackoff                  = 10 * time.Second
 	DefaultMaxInUnschedulablePodsDuration = 5 * time.Minute
+	DefaultResultCache                    = 32
 )
 
 // Config configures a Scheduler. The zero value is one profile named
@@ -42,6 +43,13 @@ type Config struct {
 	// Parallelism is the number of goroutines filtering and scoring nodes;
 	// 0 means GOMAXPROCS.
 	Parallelism int
+	// ResultCache is how many distinct pod specs the scheduler remembers
+	// node-local plugins' results for (framework.NodeLocal): pods with
+	// the same spec, such as one Deployment's, are then filtered and
+	// scored only against the nodes that changed since. A spec is
+	// remembered from the second pod that has it, at about 64 bytes per
+	// node. 0 means DefaultResultCache; negative disables it.
+	ResultCache int
 	// Clock stamps and times everything; nil means the real clock.
 	Clock clock.Clock
 	// Seed seeds the random choice among nodes with equal scores, so a
@@ -105,6 +113,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if len(out.Profiles) == 0 {
 		out.Profiles = []Profile{{}}
+	}
+	if out.ResultCache == 0 {
+		out.ResultCache = DefaultResultCache
 	}
 	if out.Logger == nil {
 		out.Logger = slog.Default()

@@ -44,6 +44,17 @@
 // # Concurrency
 //
 // A Scheduler is safe for concurrent use; cycles run one at a time, and
-// each cycle filters and scores nodes on Config.Parallelism goroutines.
-// Nothing runs in the background except under Run.
+// each cycle filters and scores nodes on up to Config.Parallelism
+// goroutines (a short cycle stays on the calling one). Nothing runs in the
+// background except under Run.
+//
+// # Remembered results
+//
+// Pods with the same namespace and spec (the replicas of one Deployment)
+// are judged the same by the node-local plugins (framework.NodeLocal) on a
+// node that has not changed. The scheduler remembers those plugins'
+// verdicts and raw scores per spec and node generation, for the last
+// Config.ResultCache specs seen at least twice, and re-asks them only
+// about changed nodes.
+// The answers are the same as without it; only the work is less.
 package scheduler

@@ -33,8 +33,8 @@ func Example() {
 	}
 	// Output:
 	// a -> m1
-	// b -> m2
-	// c -> m1
+	// b -> m1
+	// c -> m2
 	// d: 0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod..
 }
 

@@ -20,7 +20,8 @@ func heapInUse() uint64 {
 
 // BenchmarkCacheMemory reports the scheduler's bytes per node and per pod
 // at 5,000 nodes and 150,000 bound pods (the pods' own objects excluded:
-// they belong to the caller).
+// they belong to the caller), and what remembering the node-local
+// results of one more pod spec costs per node.
 func BenchmarkCacheMemory(b *testing.B) {
 	const nodes, pods = 5000, 150000
 	for b.Loop() {
@@ -53,8 +54,18 @@ func BenchmarkCacheMemory(b *testing.B) {
 			b.Fatal(err)
 		}
 		withPods := heapInUse()
+		// Each further pod spec seen twice makes the scheduler remember
+		// the node-local plugins' results for it (Config.ResultCache).
+		const specs = 8
+		for i := range 2 * specs {
+			if _, err := s.Explain(context.Background(), pod("probe", int64(2+i/2), 1)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		withSpecs := heapInUse()
 		b.ReportMetric(float64(withNodes-base)/nodes, "B/node")
 		b.ReportMetric(float64(withPods-withNodes)/pods, "B/pod")
+		b.ReportMetric(float64(withSpecs-withPods)/(nodes*specs), "B/node/spec")
 		runtime.KeepAlive(s)
 		b.StartTimer()
 	}

@@ -42,7 +42,10 @@ type Scheduler struct {
 	snapshot  *Snapshot
 	rng       *rand.Rand
 	nextStart int
-	statusBuf []*framework.Status
+	// statusBuf holds the cycle's rejections by node index; an entry is
+	// valid only if stamped with the current cycle (no clearing).
+	statusBuf []nodeStatus
+	cycleN    uint64
 	feasible  []*framework.NodeInfo
 }
 
@@ -86,6 +89,7 @@ func New(cfg Config) (*Scheduler, error) {
 		NominatedPods: s.nominator.pods,
 		AnyNominated:  func() bool { return s.nominator.n.Load() > 0 },
 		Parallelizer:  s.par,
+		ResultCache:   c.ResultCache,
 	}
 	for i := range c.Profiles {
 		p := &c.Profiles[i]
@@ -467,10 +471,11 @@ func (s *Scheduler) findFeasible(ctx context.Context, prof *profile, state *fram
 	}
 	feasible := s.feasible[:want]
 	if cap(s.statusBuf) < n {
-		s.statusBuf = make([]*framework.Status, n)
+		s.statusBuf = make([]nodeStatus, n)
 	}
 	statuses := s.statusBuf[:n]
-	clear(statuses)
+	s.cycleN++
+	cycleN := s.cycleN
 	start := s.nextStart % n
 	if all {
 		start = 0
@@ -488,10 +493,14 @@ func (s *Scheduler) findFeasible(ctx context.Context, prof *profile, state *fram
 	var stop atomic.Bool
 	var errOnce sync.Once
 	var firstErr *framework.Status
+	filter := fw.RunFilterPluginsWithNominatedPods
+	if s.nominator.n.Load() == 0 {
+		filter = fw.RunFilterPlugins
+	}
 	s.par.Until(ctx, n, &stop, func(i int) {
 		idx := (start + i) % n
 		ni := nodes[idx]
-		st := fw.RunFilterPluginsWithNominatedPods(ctx, state, pod, ni)
+		st := filter(ctx, state, pod, ni)
 		if st.Code() == framework.Error {
 			errOnce.Do(func() { firstErr = st })
 			stop.Store(true)
@@ -506,7 +515,7 @@ func (s *Scheduler) findFeasible(ctx context.Context, prof *profile, state *fram
 			}
 			feasible[k-1] = ni
 		} else {
-			statuses[idx] = st
+			statuses[idx] = nodeStatus{cycleN, st}
 		}
 		processed.Add(1)
 	})
@@ -523,9 +532,10 @@ func (s *Scheduler) findFeasible(ctx context.Context, prof *profile, state *fram
 	// Building the map costs more than filtering; a successful Schedule
 	// only reports how many nodes were rejected.
 	if all || nfound == 0 {
+		rejected = make(framework.NodeToStatus, int(processed.Load())-nfound)
 		for i, st := range statuses {
-			if st != nil {
-				rejected[nodes[i].Name()] = st
+			if st.cycle == cycleN && st.st != nil {
+				rejected[nodes[i].Name()] = st.st
 			}
 		}
 		return feasible[:nfound], rejected, 0, nil
@@ -533,8 +543,13 @@ func (s *Scheduler) findFeasible(ctx context.Context, prof *profile, state *fram
 	return feasible[:nfound], nil, int(processed.Load()) - nfound, nil
 }
 
+type nodeStatus struct {
+	cycle uint64
+	st    *framework.Status
+}
+
 // selectHost returns the index of the highest total, choosing uniformly
-// among ties (reservoir sampling, as Kubernetes).
+// among ties with one random draw.
 func (s *Scheduler) selectHost(totals []int64) int {
 	best, ties := 0, 1
 	for i := 1; i < len(totals); i++ {
@@ -543,12 +558,21 @@ func (s *Scheduler) selectHost(totals []int64) int {
 			best, ties = i, 1
 		case totals[i] == totals[best]:
 			ties++
-			if s.rng.IntN(ties) == 0 {
-				best = i
-			}
 		}
 	}
-	return best
+	if ties == 1 {
+		return best
+	}
+	k := s.rng.IntN(ties)
+	top := totals[best]
+	for i := best; ; i++ {
+		if totals[i] == top {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
 }
 
 // Forget undoes a Schedule whose placement will not happen: the pod is

@@ -201,7 +201,7 @@ func TestProfiles(t *testing.T) {
 	s := newScheduler(t, scheduler.Config{Profiles: []scheduler.Profile{{}, packing}},
 		node("big", 4000, 4096, 110), node("small", 2000, 2048, 110))
 	ctx := context.Background()
-	spread := pod("spread", 500, 256)
+	spread := pod("spread", 300, 256)
 	res, err := s.Schedule(ctx, spread)
 	if err != nil || res.NodeName != "big" {
 		t.Fatalf("default profile: %v on %q, want big (least allocated)", err, res.NodeName)

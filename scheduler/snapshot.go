@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/coxswain/coxswain/scheduler/framework"
 	"github.com/coxswain/coxswain/types"
@@ -14,6 +15,8 @@ import (
 type Snapshot struct {
 	infos            map[string]*framework.NodeInfo
 	list             []*framework.NodeInfo
+	affMu            sync.Mutex // guards the three below
+	affStale         bool       // the two lists need rebuilding
 	withAffinity     []*framework.NodeInfo
 	withRequiredAnti []*framework.NodeInfo
 	generation       int64
@@ -24,6 +27,42 @@ type Snapshot struct {
 	// first use and then kept up to date by Cache.UpdateSnapshot.
 	classDomains map[classKey]map[string]int
 	domains      map[string]map[string]int
+	// domainIdx is the DomainIndexer index, built on first use and
+	// dropped whenever the list or a node's labels may have changed.
+	domainIdx map[string]framework.DomainIndex
+}
+
+var _ framework.DomainIndexer = (*Snapshot)(nil)
+
+// DomainIndex implements framework.DomainIndexer.
+func (s *Snapshot) DomainIndex(key string) framework.DomainIndex {
+	if d, ok := s.domainIdx[key]; ok {
+		return d
+	}
+	d := framework.DomainIndex{IDs: make([]int32, len(s.list))}
+	byValue := map[string]int32{}
+	withKey := 0
+	for i, ni := range s.list {
+		v, ok := ni.Node().Labels[key]
+		if !ok {
+			d.IDs[i] = -1
+			continue
+		}
+		withKey++
+		id, seen := byValue[v]
+		if !seen {
+			id = int32(len(d.Values))
+			byValue[v] = id
+			d.Values = append(d.Values, v)
+		}
+		d.IDs[i] = id
+	}
+	d.PerNode = withKey == len(d.Values)
+	if s.domainIdx == nil {
+		s.domainIdx = map[string]framework.DomainIndex{}
+	}
+	s.domainIdx[key] = d
+	return d
 }
 
 type classKey struct {
@@ -164,11 +203,36 @@ func NewSnapshot() *Snapshot { return &Snapshot{} }
 func (s *Snapshot) List() []*framework.NodeInfo { return s.list }
 
 // HavePodsWithAffinity implements framework.NodeInfoLister.
-func (s *Snapshot) HavePodsWithAffinity() []*framework.NodeInfo { return s.withAffinity }
+func (s *Snapshot) HavePodsWithAffinity() []*framework.NodeInfo {
+	s.affMu.Lock()
+	defer s.affMu.Unlock()
+	s.rebuildAffinityLocked()
+	return s.withAffinity
+}
 
 // HavePodsWithRequiredAntiAffinity implements framework.NodeInfoLister.
 func (s *Snapshot) HavePodsWithRequiredAntiAffinity() []*framework.NodeInfo {
+	s.affMu.Lock()
+	defer s.affMu.Unlock()
+	s.rebuildAffinityLocked()
 	return s.withRequiredAnti
+}
+
+func (s *Snapshot) rebuildAffinityLocked() {
+	if !s.affStale {
+		return
+	}
+	// New slices: a caller may still hold the old ones.
+	s.withAffinity, s.withRequiredAnti = nil, nil
+	for _, ni := range s.list {
+		if len(ni.PodsWithAffinity) > 0 {
+			s.withAffinity = append(s.withAffinity, ni)
+		}
+		if len(ni.PodsWithRequiredAntiAffinity) > 0 {
+			s.withRequiredAnti = append(s.withRequiredAnti, ni)
+		}
+	}
+	s.affStale = false
 }
 
 // Get implements framework.NodeInfoLister.

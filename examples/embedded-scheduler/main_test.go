@@ -21,3 +21,14 @@ func TestRunSmall(t *testing.T) {
 		t.Fatalf("no task failed at this size; the example should show why tasks do not fit:\n%s", s)
 	}
 }
+
+// BenchmarkRun times the whole example at its default size: 800 machines,
+// 10,000 tasks.
+func BenchmarkRun(b *testing.B) {
+	for b.Loop() {
+		var out bytes.Buffer
+		if err := run(context.Background(), &out, 800, 10000, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

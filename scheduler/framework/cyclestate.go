@@ -35,6 +35,12 @@ type CycleState struct {
 	skipFilter map[string]bool
 	skipScore  map[string]bool
 	filters    []FilterPlugin
+	// filterIdx is, for each of filters, its index in the Framework's
+	// Filter plugins; results is what the Framework remembers for this
+	// pod's spec (nil when nothing is; never carried over by Clone).
+	filterIdx []int
+	results   *resultClass
+	nonLocal  bool // some of filters is not NodeLocal
 }
 
 // NewCycleState returns an empty CycleState.
@@ -92,6 +98,8 @@ func (c *CycleState) Clone() *CycleState {
 	out.skipFilter = c.skipFilter
 	out.skipScore = c.skipScore
 	out.filters = c.filters
+	out.filterIdx = c.filterIdx
+	out.nonLocal = c.nonLocal
 	return out
 }
 

@@ -24,4 +24,12 @@
 //
 // Filter and Score are called concurrently for different nodes; they must
 // not write shared state. Everything else is called from one goroutine.
+//
+// A Filter or Score plugin that judges a node from the pod's spec and that
+// node's NodeInfo alone may say so by implementing NodeLocal; with
+// Options.ResultCache set, the Framework then remembers its verdicts per
+// pod spec and node Generation and asks again only about nodes that
+// changed. Parallelizer fans work out across goroutines only once the
+// caller has worked alone for its Grain, since waking a thread costs more
+// than a short loop.
 package framework

@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -30,6 +31,12 @@ type Options struct {
 	AnyNominated func() bool
 	// Parallelizer runs per-node work.
 	Parallelizer Parallelizer
+	// ResultCache is how many distinct pod specs the results of NodeLocal
+	// plugins are remembered for (see NodeLocal); 0 remembers nothing.
+	// Remembering needs a Snapshot whose NodeInfos carry their list index
+	// (NodeInfo.SetListIndex), and cycles of the Framework that do not
+	// overlap: the scheduler runs one at a time.
+	ResultCache int
 }
 
 type scorePlugin struct {
@@ -64,6 +71,19 @@ type Framework struct {
 	// scratch for RunScorePlugins: scores[p][i] for plugin p, node i.
 	scores [][]NodeScore
 	totals []int64
+	// active says which of score ran in the last RunScorePlugins (a
+	// skipped plugin's scores are stale); run lists their indexes.
+	active []bool
+	run    []int
+
+	// localFilter says which of filter are NodeLocal; scoreSlot gives,
+	// for each of score, where a result entry keeps its score: -1 if it
+	// is not NodeLocal or comes after the first maxCachedScores that are.
+	// results remembers their results; nil when disabled.
+	localFilter []bool
+	scoreSlot   []int
+	nLocalScore int
+	results     *resultCache
 }
 
 var _ Handle = (*Framework)(nil)
@@ -88,8 +108,10 @@ func New(reg Registry, refs []PluginRef, args map[string]any, opts Options) (*Fr
 		if x, ok := p.(PreFilterPlugin); ok {
 			f.preFilter = append(f.preFilter, x)
 		}
+		_, local := p.(NodeLocal)
 		if x, ok := p.(FilterPlugin); ok {
 			f.filter = append(f.filter, x)
+			f.localFilter = append(f.localFilter, local)
 		}
 		if x, ok := p.(PostFilterPlugin); ok {
 			f.postFilter = append(f.postFilter, x)
@@ -108,6 +130,12 @@ func New(reg Registry, refs []PluginRef, args map[string]any, opts Options) (*Fr
 			sp := scorePlugin{ScorePlugin: x, weight: w}
 			sp.normalizer, _ = p.(ScoreNormalizer)
 			f.score = append(f.score, sp)
+			slot := -1
+			if local && f.nLocalScore < maxCachedScores {
+				slot = f.nLocalScore
+				f.nLocalScore++
+			}
+			f.scoreSlot = append(f.scoreSlot, slot)
 		}
 		if x, ok := p.(ReservePlugin); ok {
 			f.reserve = append(f.reserve, x)
@@ -124,6 +152,9 @@ func New(reg Registry, refs []PluginRef, args map[string]any, opts Options) (*Fr
 		if x, ok := p.(PostBindPlugin); ok {
 			f.postBind = append(f.postBind, x)
 		}
+	}
+	if opts.ResultCache > 0 && len(f.filter) <= math.MaxInt16 {
+		f.results = &resultCache{max: opts.ResultCache, classes: make(map[string]*resultClass), seen: make(map[string]struct{})}
 	}
 	return f, nil
 }
@@ -194,10 +225,17 @@ func (f *Framework) RunPreFilterPlugins(ctx context.Context, state *CycleState, 
 		}
 	}
 	state.filters = make([]FilterPlugin, 0, len(f.filter))
-	for _, p := range f.filter {
+	state.filterIdx = make([]int, 0, len(f.filter))
+	state.nonLocal = false
+	for i, p := range f.filter {
 		if !state.skipFilter[p.Name()] {
 			state.filters = append(state.filters, p)
+			state.filterIdx = append(state.filterIdx, i)
+			state.nonLocal = state.nonLocal || !f.localFilter[i]
 		}
+	}
+	if f.results != nil && state.pi != nil && state.pi.Pod == pod {
+		state.results = f.results.attach(state.pi, len(f.Snapshot().List()))
 	}
 	return result, nil
 }
@@ -246,6 +284,15 @@ func (f *Framework) RunPreFilterExtensionRemovePod(ctx context.Context, state *C
 // RunFilterPlugins runs the Filter plugins for pod on node and returns the
 // first rejection, labelled with its plugin; nil if every plugin passes.
 func (f *Framework) RunFilterPlugins(ctx context.Context, state *CycleState, pod *types.Pod, node *NodeInfo) *Status {
+	if state.results != nil {
+		if e := state.results.entry(node); e != nil {
+			return f.runFilterCached(ctx, state, pod, node, e)
+		}
+	}
+	return f.runFilterPlugins(ctx, state, pod, node)
+}
+
+func (f *Framework) runFilterPlugins(ctx context.Context, state *CycleState, pod *types.Pod, node *NodeInfo) *Status {
 	filters, checkSkip := state.filters, false
 	if filters == nil {
 		filters, checkSkip = f.filter, state.skipFilter != nil
@@ -255,13 +302,19 @@ func (f *Framework) RunFilterPlugins(ctx context.Context, state *CycleState, pod
 			continue
 		}
 		if s := p.Filter(ctx, state, pod, node); !s.IsSuccess() {
-			if !s.IsRejected() && s.Code() != Error {
-				s = NewStatus(Error, fmt.Sprintf("plugin %q returned %v from Filter", p.Name(), s.Code()))
-			}
-			return s.WithPlugin(p.Name())
+			return filterFailure(p, s)
 		}
 	}
 	return nil
+}
+
+// filterFailure labels a Filter plugin's failure s with the plugin; a
+// code a Filter must not return becomes an Error.
+func filterFailure(p FilterPlugin, s *Status) *Status {
+	if !s.IsRejected() && s.Code() != Error {
+		s = NewStatus(Error, fmt.Sprintf("plugin %q returned %v from Filter", p.Name(), s.Code()))
+	}
+	return s.WithPlugin(p.Name())
 }
 
 // RunFilterPluginsWithNominatedPods runs the Filter plugins as Kubernetes
@@ -370,36 +423,64 @@ func (f *Framework) RunScorePlugins(ctx context.Context, state *CycleState, pod 
 	if len(f.scores) < len(f.score) {
 		f.scores = make([][]NodeScore, len(f.score))
 	}
-	active := make([]bool, len(f.score))
+	if len(f.active) < len(f.score) {
+		f.active = make([]bool, len(f.score))
+	}
+	active := f.active
+	run := f.run[:0] // indexes of the active plugins
 	for j, p := range f.score {
 		active[j] = !state.SkipScore(p.Name())
+		if active[j] {
+			run = append(run, j)
+		}
 		if cap(f.scores[j]) < n {
 			f.scores[j] = make([]NodeScore, n)
 		}
 		f.scores[j] = f.scores[j][:n]
-		if !active[j] {
-			clear(f.scores[j])
-		}
 	}
+	f.run = run
 	var errMu sync.Mutex
 	var firstErr *Status
+	fail := func(p ScorePlugin, s *Status) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = s.WithPlugin(p.Name())
+		}
+		errMu.Unlock()
+	}
+	results := state.results
 	f.opts.Parallelizer.Until(ctx, n, nil, func(i int) {
 		ni := nodes[i]
 		name := ni.Name()
-		for j, p := range f.score {
-			if !active[j] {
-				continue
-			}
-			sc, s := p.Score(ctx, state, pod, ni)
-			if !s.IsSuccess() {
-				errMu.Lock()
-				if firstErr == nil {
-					firstErr = s.WithPlugin(p.Name())
+		var e *resultEntry
+		if results != nil && f.nLocalScore > 0 {
+			e = results.entry(ni)
+		}
+		scored := e != nil && e.scored
+		for _, j := range run {
+			p := &f.score[j]
+			var sc int64
+			if k := f.scoreSlot[j]; k >= 0 && scored {
+				sc = e.scores[k]
+			} else {
+				var s *Status
+				if sc, s = p.Score(ctx, state, pod, ni); !s.IsSuccess() {
+					fail(p, s)
+					return
 				}
-				errMu.Unlock()
-				return
+				if k >= 0 && e != nil {
+					e.scores[k] = sc
+				}
 			}
-			f.scores[j][i] = NodeScore{Name: name, Score: sc}
+			// Only a normaliser reads the name.
+			if p.normalizer != nil {
+				f.scores[j][i] = NodeScore{Name: name, Score: sc}
+			} else {
+				f.scores[j][i].Score = sc
+			}
+		}
+		if e != nil {
+			e.scored = true
 		}
 	})
 	if firstErr != nil {
@@ -417,7 +498,7 @@ func (f *Framework) RunScorePlugins(ctx context.Context, state *CycleState, pod 
 		for i := range f.scores[j] {
 			sc := f.scores[j][i].Score
 			if sc < MinNodeScore || sc > MaxNodeScore {
-				return nil, NewStatus(Error, fmt.Sprintf("plugin %q scored node %q %d, outside [%d, %d]", p.Name(), f.scores[j][i].Name, sc, MinNodeScore, MaxNodeScore)).WithPlugin(p.Name())
+				return nil, NewStatus(Error, fmt.Sprintf("plugin %q scored node %q %d, outside [%d, %d]", p.Name(), nodes[i].Name(), sc, MinNodeScore, MaxNodeScore)).WithPlugin(p.Name())
 			}
 			totals[i] += sc * p.weight
 		}
@@ -436,7 +517,11 @@ type PluginScore struct {
 func (f *Framework) PluginScores(i int) []PluginScore {
 	out := make([]PluginScore, 0, len(f.score))
 	for j, p := range f.score {
-		if i < len(f.scores[j]) {
+		switch {
+		case j >= len(f.active) || i >= len(f.scores[j]):
+		case !f.active[j]:
+			out = append(out, PluginScore{Plugin: p.Name()})
+		default:
 			out = append(out, PluginScore{Plugin: p.Name(), Score: f.scores[j][i].Score * p.weight})
 		}
 	}

@@ -3,7 +3,9 @@ package framework_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,19 +149,58 @@ func TestPermitWait(t *testing.T) {
 }
 
 func TestParallelizer(t *testing.T) {
-	for _, n := range []int{0, 1, 7, 100, 1001} {
-		seen := make([]int32, n)
-		var mu sync.Mutex
-		framework.Parallelizer{Workers: 3}.Until(context.Background(), n, nil, func(i int) {
-			mu.Lock()
-			seen[i]++
-			mu.Unlock()
-		})
-		for i, c := range seen {
-			if c != 1 {
-				t.Fatalf("n=%d: piece %d ran %d times", n, i, c)
+	for _, grain := range []time.Duration{0, -1, time.Nanosecond, time.Hour} {
+		for _, n := range []int{0, 1, 7, 100, 1001} {
+			seen := make([]int32, n)
+			var mu sync.Mutex
+			framework.Parallelizer{Workers: 3, Grain: grain}.Until(context.Background(), n, nil, func(i int) {
+				mu.Lock()
+				seen[i]++
+				mu.Unlock()
+			})
+			for i, c := range seen {
+				if c != 1 {
+					t.Fatalf("grain %v, n=%d: piece %d ran %d times", grain, n, i, c)
+				}
 			}
 		}
+	}
+}
+
+// TestParallelizerGrain checks when the work fans out: never while the
+// caller has worked less than Grain, and at once with a negative Grain.
+func TestParallelizerGrain(t *testing.T) {
+	concurrency := func(p framework.Parallelizer, n int, wait bool) int32 {
+		var in, most atomic.Int32
+		p.Until(context.Background(), n, nil, func(int) {
+			c := in.Add(1)
+			for m := most.Load(); c > m && !most.CompareAndSwap(m, c); m = most.Load() {
+			}
+			// Hold the piece until another worker is inside too (or a
+			// generous deadline passes), so fan-out is seen if it happens.
+			for deadline := time.Now().Add(10 * time.Second); wait && most.Load() < 2 && time.Now().Before(deadline); {
+				runtime.Gosched()
+			}
+			in.Add(-1)
+		})
+		return most.Load()
+	}
+	if got := concurrency(framework.Parallelizer{Workers: 4, Grain: time.Hour}, 1000, false); got != 1 {
+		t.Fatalf("grain of an hour: %d pieces ran at once, want 1 (no fan-out)", got)
+	}
+	if got := concurrency(framework.Parallelizer{Workers: 2, Grain: -1}, 100, true); got != 2 {
+		t.Fatalf("negative grain: %d pieces ran at once, want 2", got)
+	}
+	var stop atomic.Bool
+	ran := 0
+	framework.Parallelizer{Workers: 1}.Until(context.Background(), 100, &stop, func(i int) {
+		ran++
+		if i == 9 {
+			stop.Store(true)
+		}
+	})
+	if ran != 10 {
+		t.Fatalf("one worker ran %d pieces after stop at the 10th, want 10", ran)
 	}
 }
 

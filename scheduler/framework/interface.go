@@ -171,6 +171,29 @@ type DomainLister interface {
 	Domains(key string) map[string]int
 }
 
+// DomainIndexer is implemented by a NodeInfoLister that numbers the
+// values of a node label, so that a plugin can precompute a verdict per
+// domain in PreFilter and look it up in Filter with no map access. Like
+// DomainLister's, its method must be called only from PreFilter, PreScore
+// or PostFilter, and what it returns must not be modified.
+type DomainIndexer interface {
+	// DomainIndex numbers the values of label key over the nodes of List.
+	DomainIndex(key string) DomainIndex
+}
+
+// DomainIndex numbers the domains of one topology key.
+type DomainIndex struct {
+	// IDs holds the domain number of each node of List by position (-1
+	// for a node without the key; see NodeInfo.ListIndex).
+	IDs []int32
+	// Values holds the label value of each domain number.
+	Values []string
+	// PerNode is set when every node with the key has a value of its own
+	// (as kubernetes.io/hostname usually is): the pods in a node's domain
+	// are then exactly the pods on that node.
+	PerNode bool
+}
+
 // Handle is what the framework gives a plugin when building it.
 type Handle interface {
 	// Snapshot is the current cycle's view of the cluster. It changes

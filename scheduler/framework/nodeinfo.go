@@ -289,6 +289,14 @@ type NodeInfo struct {
 	node *types.Node
 	name string
 
+	// Generation changes whenever the NodeInfo does; snapshots use it to
+	// copy only what changed. (It sits beside name: a cycle reads both
+	// for every node.)
+	Generation int64
+	// listIndex is the node's position in its lister's List plus one; 0
+	// means unknown. Clone does not copy it.
+	listIndex int32
+
 	// Pods are the pods on the node, assumed ones included.
 	Pods []*PodInfo
 	// PodsWithAffinity are the pods with any pod (anti-)affinity term.
@@ -313,11 +321,16 @@ type NodeInfo struct {
 	// spec.taints, kept here so the filters need not touch the Node.
 	Unschedulable bool
 	Taints        []types.Taint
-
-	// Generation changes whenever the NodeInfo does; snapshots use it to
-	// copy only what changed.
-	Generation int64
 }
+
+// SetListIndex records that the node is at position i of its
+// NodeInfoLister's List; a negative i clears it. A lister that keeps it
+// up to date lets the framework remember NodeLocal plugins' results by
+// position (see Options.ResultCache).
+func (n *NodeInfo) SetListIndex(i int) { n.listIndex = int32(max(i+1, 0)) }
+
+// ListIndex returns what SetListIndex recorded, or -1.
+func (n *NodeInfo) ListIndex() int { return int(n.listIndex) - 1 }
 
 // NewNodeInfo returns a NodeInfo for node (which may be nil for pods seen
 // before their node) with pods on it.

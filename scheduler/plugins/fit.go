@@ -83,8 +83,11 @@ func defaultResources() []ResourceWeight {
 // requests (cpu, memory, ephemeral storage, pod count, extended resources)
 // and scores the rest by the configured strategy.
 type Fit struct {
-	args     FitArgs
-	tooMany  *framework.Status
+	args    FitArgs
+	tooMany *framework.Status
+	// single holds the status for each reason given alone, so the common
+	// rejection allocates nothing.
+	single   map[string]*framework.Status
 	ignored  map[types.ResourceName]bool
 	scorer   func(requested, allocatable int64) int64
 	weightSz int64
@@ -108,7 +111,10 @@ func NewFit(args FitArgs) (*Fit, error) {
 	if args.Resources == nil {
 		args.Resources = defaultResources()
 	}
-	f := &Fit{args: args, tooMany: framework.NewStatus(framework.Unschedulable, "Too many pods").WithPlugin(NodeResourcesFitName)}
+	f := &Fit{args: args, tooMany: framework.NewStatus(framework.Unschedulable, "Too many pods").WithPlugin(NodeResourcesFitName), single: map[string]*framework.Status{}}
+	for _, r := range []string{"Insufficient cpu", "Insufficient memory", "Insufficient ephemeral-storage"} {
+		f.single[r] = framework.NewStatus(framework.Unschedulable, r).WithPlugin(NodeResourcesFitName)
+	}
 	for _, r := range args.IgnoredResources {
 		if f.ignored == nil {
 			f.ignored = map[types.ResourceName]bool{}
@@ -149,6 +155,9 @@ func newFit(args any, _ framework.Handle) (framework.Plugin, error) {
 
 // Name implements framework.Plugin.
 func (*Fit) Name() string { return NodeResourcesFitName }
+
+// NodeLocal implements framework.NodeLocal.
+func (*Fit) NodeLocal() {}
 
 // PreFilter implements framework.PreFilterPlugin; the pod's requests are
 // precomputed in its PodInfo, so there is nothing to do.
@@ -226,12 +235,35 @@ func (f *Fit) Filter(_ context.Context, state *framework.CycleState, pod *types.
 		req.EphemeralStorage <= a.EphemeralStorage-u.EphemeralStorage && len(req.Scalar) == 0 {
 		return nil
 	}
+	if len(req.Scalar) == 0 {
+		// One reason alone, the usual rejection: no allocation.
+		var one *framework.Status
+		bad := 0
+		if int64(len(ni.Pods))+1 > a.AllowedPodNumber {
+			one, bad = f.tooMany, bad+1
+		}
+		if req.MilliCPU > 0 && req.MilliCPU > a.MilliCPU-u.MilliCPU {
+			one, bad = f.single["Insufficient cpu"], bad+1
+		}
+		if req.Memory > 0 && req.Memory > a.Memory-u.Memory {
+			one, bad = f.single["Insufficient memory"], bad+1
+		}
+		if req.EphemeralStorage > 0 && req.EphemeralStorage > a.EphemeralStorage-u.EphemeralStorage {
+			one, bad = f.single["Insufficient ephemeral-storage"], bad+1
+		}
+		if bad == 1 {
+			return one
+		}
+	}
 	ins := Fits(req, ni, f.ignored)
 	if len(ins) == 0 {
 		return nil
 	}
 	if len(ins) == 1 && ins[0].Name == types.ResourcePods {
 		return f.tooMany
+	}
+	if len(ins) == 1 && f.single[ins[0].Reason] != nil {
+		return f.single[ins[0].Reason]
 	}
 	reasons := make([]string, len(ins))
 	for i := range ins {
@@ -336,6 +368,9 @@ func newBalancedAllocation(any, framework.Handle) (framework.Plugin, error) {
 
 // Name implements framework.Plugin.
 func (*BalancedAllocation) Name() string { return BalancedAllocationName }
+
+// NodeLocal implements framework.NodeLocal.
+func (*BalancedAllocation) NodeLocal() {}
 
 // Score implements framework.ScorePlugin.
 func (b *BalancedAllocation) Score(_ context.Context, state *framework.CycleState, pod *types.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {

@@ -111,13 +111,42 @@ type affinityState struct {
 	indexed         bool
 	existingAntiIdx []domainRef
 	antiIdx         [][]map[string]int // per anti term, the matched classes' domains
-	affIdx          [][]map[string]int // per affinity term
-	affAny          bool               // some pod matches every affinity term
+	// For a topology key whose every node is its own domain (hostname),
+	// the pods in a node's domain are the pods on it: existingCls and
+	// antiCls[i] mark, by class ID, the classes to look for in the
+	// node's own class counts (which preemption's what-ifs keep current),
+	// with no map lookup. nil when no such key is involved.
+	existingCls []bool
+	antiCls     [][]bool
+	affIdx      [][]map[string]int // per affinity term
+	affAny      bool               // some pod matches every affinity term
 }
 
 type domainRef struct {
-	key string
-	m   map[string]int
+	key     string
+	m       map[string]int
+	perNode bool // also marked in existingCls
+}
+
+// onNode reports whether a pod of a class marked in cls is on ni; ok is
+// false when it cannot tell (pods with no class, or a class newer than
+// cls), and the caller must count by domain instead.
+func onNode(ni *framework.NodeInfo, cls []bool) (hit, ok bool) {
+	if ni.Unclassed > 0 {
+		return false, false
+	}
+	for _, cc := range ni.Classes {
+		if cc.Count <= 0 {
+			continue
+		}
+		if cc.Class.ID >= len(cls) {
+			return false, false
+		}
+		if cls[cc.Class.ID] {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 func sumAt(ms []map[string]int, v string) int64 {
@@ -139,6 +168,8 @@ func (s *affinityState) Clone() framework.StateData {
 func (pl *InterPodAffinity) preFilterIndexed(s *affinityState, dl framework.DomainLister, classes []*framework.PodClass, pod *types.Pod) bool {
 	s.indexed = true
 	pi := s.pi
+	di, _ := dl.(framework.DomainIndexer)
+	perNode := func(key string) bool { return di != nil && di.DomainIndex(key).PerNode }
 	for _, c := range classes {
 		for i := range c.RequiredAntiAffinityTerms {
 			t := &c.RequiredAntiAffinityTerms[i]
@@ -146,7 +177,14 @@ func (pl *InterPodAffinity) preFilterIndexed(s *affinityState, dl framework.Doma
 				continue
 			}
 			if m := dl.ClassDomains(c.ID, t.TopologyKey); len(m) > 0 {
-				s.existingAntiIdx = append(s.existingAntiIdx, domainRef{t.TopologyKey, m})
+				r := domainRef{key: t.TopologyKey, m: m, perNode: perNode(t.TopologyKey)}
+				if r.perNode {
+					if s.existingCls == nil {
+						s.existingCls = make([]bool, len(classes))
+					}
+					s.existingCls[c.ID] = true
+				}
+				s.existingAntiIdx = append(s.existingAntiIdx, r)
 			}
 		}
 	}
@@ -154,6 +192,12 @@ func (pl *InterPodAffinity) preFilterIndexed(s *affinityState, dl framework.Doma
 		return len(s.existingAntiIdx) == 0
 	}
 	s.antiIdx = make([][]map[string]int, len(pi.RequiredAntiAffinityTerms))
+	s.antiCls = make([][]bool, len(pi.RequiredAntiAffinityTerms))
+	for i := range pi.RequiredAntiAffinityTerms {
+		if perNode(pi.RequiredAntiAffinityTerms[i].TopologyKey) {
+			s.antiCls[i] = make([]bool, len(classes))
+		}
+	}
 	s.affIdx = make([][]map[string]int, len(pi.RequiredAffinityTerms))
 	for _, c := range classes {
 		if len(pi.RequiredAffinityTerms) > 0 && matchesAllClass(pi.RequiredAffinityTerms, c) {
@@ -170,6 +214,9 @@ func (pl *InterPodAffinity) preFilterIndexed(s *affinityState, dl framework.Doma
 			if t.MatchesClass(c) {
 				if m := dl.ClassDomains(c.ID, t.TopologyKey); len(m) > 0 {
 					s.antiIdx[i] = append(s.antiIdx[i], m)
+				}
+				if s.antiCls[i] != nil {
+					s.antiCls[i][c.ID] = true
 				}
 			}
 		}
@@ -386,7 +433,7 @@ func (pl *InterPodAffinity) Filter(ctx context.Context, state *framework.CycleSt
 	}
 	s := v.(*affinityState)
 	if s.indexed {
-		return pl.filterIndexed(s, pod, n)
+		return pl.filterIndexed(s, pod, ni)
 	}
 	if terms := s.pi.RequiredAffinityTerms; len(terms) > 0 {
 		exist := true
@@ -422,7 +469,8 @@ func (pl *InterPodAffinity) Filter(ctx context.Context, state *framework.CycleSt
 	return nil
 }
 
-func (pl *InterPodAffinity) filterIndexed(s *affinityState, pod *types.Pod, n *types.Node) *framework.Status {
+func (pl *InterPodAffinity) filterIndexed(s *affinityState, pod *types.Pod, ni *framework.NodeInfo) *framework.Status {
+	n := ni.Node()
 	if terms := s.pi.RequiredAffinityTerms; len(terms) > 0 {
 		exist := true
 		for i := range terms {
@@ -440,12 +488,31 @@ func (pl *InterPodAffinity) filterIndexed(s *affinityState, pod *types.Pod, n *t
 		}
 	}
 	for i := range s.pi.RequiredAntiAffinityTerms {
+		if cls := s.antiCls[i]; cls != nil {
+			// The node is its own domain: what is on it is what counts.
+			if hit, ok := onNode(ni, cls); ok {
+				if hit {
+					return pl.antiAffinity
+				}
+				continue
+			}
+		}
 		key := s.pi.RequiredAntiAffinityTerms[i].TopologyKey
 		if val, ok := n.Labels[key]; ok && sumAt(s.antiIdx[i], val)+s.anti[topologyPair{key, val}] > 0 {
 			return pl.antiAffinity
 		}
 	}
+	known := false
+	if s.existingCls != nil {
+		var hit bool
+		if hit, known = onNode(ni, s.existingCls); hit {
+			return pl.existing
+		}
+	}
 	for _, r := range s.existingAntiIdx {
+		if known && r.perNode {
+			continue
+		}
 		if val, ok := n.Labels[r.key]; ok && int64(r.m[val])+s.existingAnti[topologyPair{r.key, val}] > 0 {
 			return pl.existing
 		}

@@ -209,6 +209,9 @@ func newNodeAffinity(any, framework.Handle) (framework.Plugin, error) { return N
 // Name implements framework.Plugin.
 func (*NodeAffinity) Name() string { return NodeAffinityName }
 
+// NodeLocal implements framework.NodeLocal.
+func (*NodeAffinity) NodeLocal() {}
+
 const (
 	nodeAffinityPreFilterKey framework.StateKey = "PreFilter" + NodeAffinityName
 	nodeAffinityPreScoreKey  framework.StateKey = "PreScore" + NodeAffinityName

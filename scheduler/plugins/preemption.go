@@ -103,12 +103,9 @@ func (pl *DefaultPreemption) PostFilter(ctx context.Context, state *framework.Cy
 	}
 	snap := pl.h.Snapshot()
 	all := snap.List()
-	var potential []*framework.NodeInfo
-	statuses := framework.NodeToStatus{}
-	notHelpful := framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonPreemptionNotHelpful)
+	potential := make([]*framework.NodeInfo, 0, len(all))
 	for _, ni := range all {
 		if s, ok := rejected[ni.Name()]; ok && s.Code() == framework.UnschedulableAndUnresolvable {
-			statuses[ni.Name()] = notHelpful
 			continue
 		}
 		potential = append(potential, ni)
@@ -132,14 +129,25 @@ func (pl *DefaultPreemption) PostFilter(ctx context.Context, state *framework.Cy
 		found.Add(1)
 	})
 	var cands []candidate
-	for i, c := range results {
+	for _, c := range results {
 		if c != nil {
 			cands = append(cands, *c)
-		} else {
-			statuses[potential[i].Name()] = noVictims
 		}
 	}
 	if len(cands) == 0 {
+		// Say why for every node.
+		statuses := make(framework.NodeToStatus, len(all))
+		notHelpful := framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonPreemptionNotHelpful)
+		for _, ni := range all {
+			if s, ok := rejected[ni.Name()]; ok && s.Code() == framework.UnschedulableAndUnresolvable {
+				statuses[ni.Name()] = notHelpful
+			}
+		}
+		for i, c := range results {
+			if c == nil {
+				statuses[potential[i].Name()] = noVictims
+			}
+		}
 		return nil, framework.NewStatus(framework.Unschedulable, "preemption: "+fitMessage(len(all), statuses))
 	}
 	best := pickCandidate(cands)
@@ -266,14 +274,15 @@ func pickCandidate(cands []candidate) candidate {
 			return c
 		}
 	}
+	// filter keeps, in place, the candidates with the lowest score.
 	filter := func(cs []candidate, score func(c candidate) int64) []candidate {
 		best := int64(math.MaxInt64)
-		var out []candidate
+		out := cs[:0]
 		for _, c := range cs {
 			s := score(c)
 			switch {
 			case s < best:
-				best, out = s, []candidate{c}
+				best, out = s, append(out[:0], c)
 			case s == best:
 				out = append(out, c)
 			}

@@ -51,3 +51,14 @@ func Default() []framework.PluginRef {
 		{Name: ImageLocalityName, Weight: 1},
 	}
 }
+
+// The plugins whose results the framework may remember per node.
+var (
+	_ framework.NodeLocal = (*NodeUnschedulable)(nil)
+	_ framework.NodeLocal = (*NodeName)(nil)
+	_ framework.NodeLocal = (*TaintToleration)(nil)
+	_ framework.NodeLocal = (*NodeAffinity)(nil)
+	_ framework.NodeLocal = (*NodePorts)(nil)
+	_ framework.NodeLocal = (*Fit)(nil)
+	_ framework.NodeLocal = (*BalancedAllocation)(nil)
+)

@@ -33,6 +33,9 @@ func newNodeUnschedulable(any, framework.Handle) (framework.Plugin, error) {
 // Name implements framework.Plugin.
 func (*NodeUnschedulable) Name() string { return NodeUnschedulableName }
 
+// NodeLocal implements framework.NodeLocal.
+func (*NodeUnschedulable) NodeLocal() {}
+
 // Filter implements framework.FilterPlugin.
 func (p *NodeUnschedulable) Filter(_ context.Context, _ *framework.CycleState, pod *types.Pod, ni *framework.NodeInfo) *framework.Status {
 	if !ni.Unschedulable {
@@ -62,6 +65,9 @@ func newNodeName(any, framework.Handle) (framework.Plugin, error) { return NewNo
 
 // Name implements framework.Plugin.
 func (*NodeName) Name() string { return NodeNameName }
+
+// NodeLocal implements framework.NodeLocal.
+func (*NodeName) NodeLocal() {}
 
 // PreFilter narrows the cycle to the named node, or skips the plugin.
 func (*NodeName) PreFilter(_ context.Context, _ *framework.CycleState, pod *types.Pod) (*framework.PreFilterResult, *framework.Status) {
@@ -93,6 +99,9 @@ func newNodePorts(any, framework.Handle) (framework.Plugin, error) { return NewN
 
 // Name implements framework.Plugin.
 func (*NodePorts) Name() string { return NodePortsName }
+
+// NodeLocal implements framework.NodeLocal.
+func (*NodePorts) NodeLocal() {}
 
 // Filter implements framework.FilterPlugin.
 func (p *NodePorts) Filter(_ context.Context, state *framework.CycleState, pod *types.Pod, ni *framework.NodeInfo) *framework.Status {
@@ -164,6 +173,9 @@ func newTaintToleration(any, framework.Handle) (framework.Plugin, error) {
 
 // Name implements framework.Plugin.
 func (*TaintToleration) Name() string { return TaintTolerationName }
+
+// NodeLocal implements framework.NodeLocal.
+func (*TaintToleration) NodeLocal() {}
 
 // Filter implements framework.FilterPlugin.
 func (*TaintToleration) Filter(_ context.Context, _ *framework.CycleState, pod *types.Pod, ni *framework.NodeInfo) *framework.Status {

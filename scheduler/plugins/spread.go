@@ -122,6 +122,12 @@ type spreadFilterState struct {
 	indexed bool
 	refs    [][]map[string]int
 	domains []map[string]int
+
+	// With a framework.DomainIndexer as well, ids numbers each node's
+	// domain by list index and pass holds the verdict per domain number;
+	// pass is nil once preemption's what-ifs change the counts.
+	ids  []int32
+	pass []bool
 }
 
 func (s *spreadFilterState) count(j int, v string) int {
@@ -207,6 +213,14 @@ func (pl *PodTopologySpread) PreFilter(ctx context.Context, state *framework.Cyc
 			}
 		}
 		s.recomputeMins()
+		if di, ok := snap.(framework.DomainIndexer); ok {
+			idx := di.DomainIndex(cs[0].key)
+			s.ids = idx.IDs
+			s.pass = make([]bool, len(idx.Values))
+			for d, v := range idx.Values {
+				s.pass[d] = s.skewOK(0, v)
+			}
+		}
 		state.Write(spreadPreFilterKey, s)
 		return nil, nil
 	}
@@ -248,6 +262,7 @@ func (pl *PodTopologySpread) update(state *framework.CycleState, pod *types.Pod,
 		return nil
 	}
 	s := v.(*spreadFilterState)
+	s.pass = nil
 	n := ni.Node()
 	if n == nil || other.Pod.Namespace != pod.Namespace || !hasAllKeys(n, s.constraints) || !s.affinity.Match(n) {
 		return nil
@@ -289,21 +304,36 @@ func (pl *PodTopologySpread) Filter(ctx context.Context, state *framework.CycleS
 		v, _ = st.Read(spreadPreFilterKey)
 	}
 	s := v.(*spreadFilterState)
+	if i := ni.ListIndex(); s.pass != nil && i >= 0 && i < len(s.ids) && ni == pl.h.Snapshot().List()[i] {
+		switch d := s.ids[i]; {
+		case d < 0:
+			return pl.missingLabel
+		case !s.pass[d]:
+			return pl.skewed
+		}
+		return nil
+	}
 	for j := range s.constraints {
-		c := &s.constraints[j]
-		val, ok := n.Labels[c.key]
+		val, ok := n.Labels[s.constraints[j].key]
 		if !ok {
 			return pl.missingLabel
 		}
-		minMatch := s.mins[j]
-		if int32(s.numDomains(j)) < c.minDomains {
-			minMatch = 0
-		}
-		if s.count(j, val)+c.selfMatch-minMatch > int(c.maxSkew) {
+		if !s.skewOK(j, val) {
 			return pl.skewed
 		}
 	}
 	return nil
+}
+
+// skewOK reports whether adding the pod to domain val of constraint j
+// keeps the skew within maxSkew.
+func (s *spreadFilterState) skewOK(j int, val string) bool {
+	c := &s.constraints[j]
+	minMatch := s.mins[j]
+	if int32(s.numDomains(j)) < c.minDomains {
+		minMatch = 0
+	}
+	return s.count(j, val)+c.selfMatch-minMatch <= int(c.maxSkew)
 }
 
 type spreadScoreState struct {

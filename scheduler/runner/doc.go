@@ -5,8 +5,9 @@
 // scheduler's cache and queue; the scheduler's Run loop schedules the pods
 // with no spec.nodeName whose spec.schedulerName one of its profiles
 // serves. Binding sets spec.nodeName with a compare-and-swap Update on the
-// pod's resourceVersion: a binding that loses a race re-reads the pod and
-// retries, and a pod already bound (to any node) is never bound again.
+// pod's resourceVersion: the first attempt writes the pod as the informer
+// delivered it, with no read; a binding that loses a race re-reads the pod
+// and retries, and a pod already bound (to any node) is never bound again.
 // When a pod cannot be scheduled the Runner records a PodScheduled
 // condition (False, reason Unschedulable, message the FitError text) and a
 // Warning Event with reason FailedScheduling; when preemption found room it

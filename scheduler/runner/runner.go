@@ -239,7 +239,21 @@ func (*binder) Name() string { return BinderName }
 // resourceVersion, re-reading and retrying when it loses a race. A pod
 // already bound is never rebound: binding it to the same node is a
 // success, to another an error wrapping ErrAlreadyBound.
+//
+// The first attempt writes the pod as the scheduler saw it, with no read:
+// if anything changed since, the compare-and-swap fails and the loop
+// re-reads it.
 func (b *binder) Bind(ctx context.Context, _ *framework.CycleState, pod *types.Pod, node string) *framework.Status {
+	if pod.ResourceVersion != "" {
+		cur := pod.DeepCopy()
+		cur.Spec.NodeName = node
+		if obj, err := b.r.st.Update(ctx, cur); err == nil {
+			b.r.markScheduled(ctx, obj.(*types.Pod))
+			return nil
+		} else if !store.IsConflict(err) && !store.IsNotFound(err) {
+			return framework.AsStatus(fmt.Errorf("bind pod %s/%s to %q: %w", pod.Namespace, pod.Name, node, err))
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		obj, err := b.r.st.Get(ctx, "Pod", pod.Namespace, pod.Name)
 		if err != nil {
@@ -257,8 +271,8 @@ func (b *binder) Bind(ctx context.Context, _ *framework.CycleState, pod *types.P
 			return framework.AsStatus(fmt.Errorf("bind pod %s/%s to %q: %w to %q", pod.Namespace, pod.Name, node, ErrAlreadyBound, cur.Spec.NodeName))
 		}
 		cur.Spec.NodeName = node
-		if _, err = b.r.st.Update(ctx, cur); err == nil {
-			b.r.markScheduled(ctx, cur)
+		if obj, err = b.r.st.Update(ctx, cur); err == nil {
+			b.r.markScheduled(ctx, obj.(*types.Pod))
 			return nil
 		}
 		if !store.IsConflict(err) || attempt >= 10 {
@@ -273,14 +287,18 @@ func (b *binder) Bind(ctx context.Context, _ *framework.CycleState, pod *types.P
 }
 
 // markScheduled records PodScheduled=True and clears the nomination,
-// best effort.
-func (r *Runner) markScheduled(ctx context.Context, pod *types.Pod) {
-	for range 3 {
-		obj, err := r.st.Get(ctx, "Pod", pod.Namespace, pod.Name)
-		if err != nil {
-			return
+// best effort, starting from bound, the pod as the binding Update
+// returned it, and re-reading only on a conflict.
+func (r *Runner) markScheduled(ctx context.Context, bound *types.Pod) {
+	cur := bound.DeepCopy()
+	for attempt := range 3 {
+		if attempt > 0 {
+			obj, err := r.st.Get(ctx, "Pod", bound.Namespace, bound.Name)
+			if err != nil {
+				return
+			}
+			cur = obj.DeepCopyObject().(*types.Pod)
 		}
-		cur := obj.DeepCopyObject().(*types.Pod)
 		changed := setCondition(cur, types.PodCondition{Type: types.PodScheduled, Status: types.ConditionTrue, LastTransitionTime: types.NewTime(r.clk.Now())})
 		if cur.Status.NominatedNodeName != "" {
 			cur.Status.NominatedNodeName = ""
