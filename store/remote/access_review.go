@@ -52,13 +52,8 @@ func (s *Server) serveSelfSubjectAccessReview(w http.ResponseWriter, r *http.Req
 		writeStatus(w, newStatus(http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "only create is supported on selfsubjectaccessreviews"))
 		return
 	}
-	// kubectl auth can-i posts protobuf: say so rather than failing to
-	// parse it as JSON.
-	if st := checkContentType(r); st != nil {
-		writeStatus(w, st)
-		return
-	}
-	body, st := s.readBody(w, r)
+	// kubectl auth can-i posts protobuf.
+	body, st := s.requestBody(w, r, authzGroup+"/v1", "SelfSubjectAccessReview", &SelfSubjectAccessReview{})
 	if st != nil {
 		writeStatus(w, st)
 		return

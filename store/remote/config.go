@@ -3,6 +3,7 @@ package remote
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/coxswain/coxswain/clock"
@@ -69,6 +70,12 @@ type Config struct {
 	Ready func() error
 	// Version is what /version reports. Zero fields get defaults.
 	Version VersionInfo
+
+	// NodeTransport carries the requests the server passes on to node
+	// agents (pods/{name}/log goes to the agent of the pod's node, at the
+	// Node's InternalIP and status.daemonEndpoints.kubeletEndpoint.port,
+	// over plain HTTP). nil means http.DefaultTransport.
+	NodeTransport http.RoundTripper
 
 	// Clock is used for timeouts, rate limits and token expiry; nil means
 	// the real clock.

@@ -86,6 +86,9 @@ func newDiscovery(s *types.Scheme) *discovery {
 			}
 		}
 		l.Resources = append(l.Resources, APIResource{Name: k.Resource, SingularName: strings.ToLower(k.Kind), Namespaced: k.Namespaced, Kind: k.Kind, Verbs: allVerbs, ShortNames: k.ShortNames, Categories: cats})
+		if k.Kind == "Pod" && k.Group == "" {
+			l.Resources = append(l.Resources, APIResource{Name: "pods/log", Namespaced: true, Kind: "Pod", Verbs: []string{"get"}})
+		}
 		for _, sub := range k.Subresources {
 			r := APIResource{Name: k.Resource + "/" + sub, Namespaced: k.Namespaced, Kind: k.Kind, Verbs: []string{"get", "patch", "update"}}
 			switch sub {
@@ -94,7 +97,7 @@ func newDiscovery(s *types.Scheme) *discovery {
 			case "binding":
 				r.Kind, r.Verbs = "Binding", []string{"create"}
 			case "eviction":
-				continue
+				r.Group, r.Version, r.Kind, r.Verbs = "policy", "v1", "Eviction", []string{"create"}
 			}
 			l.Resources = append(l.Resources, r)
 		}

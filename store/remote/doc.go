@@ -12,7 +12,13 @@
 // with BOOKMARKs, metav1.Status error bodies whose reasons client-go's
 // apierrors classify) and the same discovery documents (/version, /api,
 // /apis, /api/v1, /apis/{group}/{version}), so kubectl and client-go work
-// against it. Requests for protobuf get JSON.
+// against it unchanged. Request bodies may also be Kubernetes' protobuf
+// (client-go's default), converted to JSON through a field table generated
+// from k8s.io/api's generated.proto files; answers are always JSON, or a
+// meta.k8s.io/v1 Table with the per-kind columns kubectl prints when the
+// Accept header asks for one. pods/eviction honours PodDisruptionBudgets,
+// pods/log is passed on to the node's agent, and /openapi/v3 lists the
+// operations (without schemas) so kubectl leaves validation to the server.
 //
 // Every request goes through, in order: authentication (an Authenticator
 // chain: client certificates, static tokens, bootstrap tokens), per-user

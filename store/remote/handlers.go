@@ -36,6 +36,11 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, req Reque
 	if !k.Namespaced {
 		ns = ""
 	}
+	if k.Kind == "Pod" && req.Subresource == "log" {
+		// Streams for as long as the client follows: no request timeout.
+		s.servePodLog(w, r, req, ns)
+		return
+	}
 	if req.Subresource != "" && !s.hasSubresource(k, req.Subresource) {
 		writeStatus(w, newStatus(http.StatusNotFound, ReasonNotFound, fmt.Sprintf("the server could not find the requested resource (%s %s)", req.Resource, req.Subresource)))
 		return
@@ -52,6 +57,9 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, req Reque
 		return
 	case "binding":
 		s.serveBinding(ctx, w, r, req, k, ns)
+		return
+	case "eviction":
+		s.serveEviction(ctx, w, r, req, ns)
 		return
 	}
 	switch req.Verb {
@@ -102,6 +110,21 @@ func (s *Server) writeObject(w http.ResponseWriter, code int, obj types.Object) 
 	_, _ = w.Write(b)
 }
 
+// writeTable answers a get or list that asked for a Table.
+func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, req Request, k types.KindInfo, objs []types.Object, meta ListMeta) {
+	inc, st := includeParam(r.URL.Query().Get("includeObject"))
+	if st != nil {
+		writeStatus(w, st)
+		return
+	}
+	t, err := s.table(k.Kind, objs, meta, inc)
+	if err != nil {
+		s.fail(w, err, req)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
 func (s *Server) fail(w http.ResponseWriter, err error, req Request) {
 	writeStatus(w, statusFor(err, req.Group, req.Resource, req.Name))
 }
@@ -114,6 +137,10 @@ func (s *Server) get(ctx context.Context, w http.ResponseWriter, r *http.Request
 	obj, err := s.st.Get(ctx, k.Kind, ns, req.Name, opts...)
 	if err != nil {
 		s.fail(w, err, req)
+		return
+	}
+	if req.Subresource == "" && wantsTable(r.Header.Get("Accept")) {
+		s.writeTable(w, r, req, k, []types.Object{obj}, ListMeta{ResourceVersion: obj.GetObjectMeta().ResourceVersion})
 		return
 	}
 	if req.Subresource == "status" || req.Subresource == "" {
@@ -180,6 +207,10 @@ func (s *Server) list(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		s.fail(w, err, req)
 		return
 	}
+	if wantsTable(r.Header.Get("Accept")) {
+		s.writeTable(w, r, req, k, res.Items, ListMeta{ResourceVersion: res.ResourceVersion, Continue: res.Continue})
+		return
+	}
 	var buf bytes.Buffer
 	buf.Grow(256 + 512*len(res.Items))
 	meta, _ := json.Marshal(ListMeta{ResourceVersion: res.ResourceVersion, Continue: res.Continue})
@@ -220,7 +251,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Stat
 	return b, nil
 }
 
-// checkContentType accepts JSON (and no content type) for create/update.
+// checkContentType accepts JSON and YAML (and no content type) for
+// create/update; protobuf is handled by requestBody.
 func checkContentType(r *http.Request) *Status {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
@@ -231,7 +263,7 @@ func checkContentType(r *http.Request) *Status {
 		return nil
 	}
 	return newStatus(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType,
-		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml; got %q (client-go: set rest.Config.ContentType to application/json)", ct))
+		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf; got %q", ct))
 }
 
 // DecodeBody decodes a request body holding one object of kind k (JSON or
@@ -292,10 +324,7 @@ func typeMeta(obj types.Object) *types.TypeMeta {
 // that the namespace and name agree with the path (filling them in when
 // empty).
 func (s *Server) decodeFor(w http.ResponseWriter, r *http.Request, req Request, k types.KindInfo, ns string) (types.Object, *Status) {
-	if st := checkContentType(r); st != nil {
-		return nil, st
-	}
-	body, st := s.readBody(w, r)
+	body, st := s.requestBody(w, r, k.APIVersion(), k.Kind, k.New())
 	if st != nil {
 		return nil, st
 	}
@@ -497,6 +526,14 @@ func (s *Server) deleteOptions(w http.ResponseWriter, r *http.Request) (store.De
 	if st != nil {
 		return store.DeleteOptions{}, false, st
 	}
+	if len(body) > 0 && isProtobuf(r.Header.Get("Content-Type")) {
+		// Typed client-go clientsets send DeleteOptions as protobuf.
+		b, err := s.proto.ToJSON(body, "", "DeleteOptions", &d)
+		if err != nil {
+			return store.DeleteOptions{}, false, badRequest("decoding DeleteOptions: %v", err)
+		}
+		body = b
+	}
 	if len(bytes.TrimSpace(body)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
@@ -519,6 +556,15 @@ func (s *Server) deleteOptions(w http.ResponseWriter, r *http.Request) (store.De
 		b := isTrue(v)
 		d.OrphanDependents = &b
 	}
+	out, dry, st := d.toStore()
+	if isDryRun(r) {
+		dry = true
+	}
+	return out, dry, st
+}
+
+// toStore converts DeleteOptions to the store's; dry reports dryRun=All.
+func (d DeleteOptions) toStore() (store.DeleteOptions, bool, *Status) {
 	var out store.DeleteOptions
 	out.GracePeriodSeconds = d.GracePeriodSeconds
 	if d.Preconditions != nil {
@@ -540,7 +586,7 @@ func (s *Server) deleteOptions(w http.ResponseWriter, r *http.Request) (store.De
 			return store.DeleteOptions{}, false, badRequest("propagationPolicy %q is not one of Orphan, Foreground, Background", *d.PropagationPolicy)
 		}
 	}
-	dry := isDryRun(r)
+	dry := false
 	for _, v := range d.DryRun {
 		if v == "All" {
 			dry = true

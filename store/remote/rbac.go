@@ -235,7 +235,7 @@ func DefaultRBAC() []types.Object {
 			{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}},
 		},
 		RoleDiscovery: {
-			{Verbs: []string{"get"}, NonResourceURLs: []string{"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/readyz", "/version", "/version/"}},
+			{Verbs: []string{"get"}, NonResourceURLs: []string{"/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*", "/healthz", "/livez", "/readyz", "/version", "/version/"}},
 		},
 		RoleBasicUser: {
 			rule([]string{"create"}, []string{authzGroup}, []string{"selfsubjectaccessreviews"}),

@@ -30,11 +30,14 @@ type Server struct {
 	// kinds maps "group/version/resource" to its kind.
 	kinds map[string]types.KindInfo
 	disc  *discovery
+	oapi  *openAPI
 	anon  map[string]bool
 	// special serves resources that are not stored kinds
 	// (selfsubjectaccessreviews, ...), keyed like kinds.
 	special map[string]http.HandlerFunc
 	extra   *http.ServeMux
+	// proto converts protobuf request bodies.
+	proto ProtobufDecoder
 
 	mu       sync.Mutex // guards closing and watches.Add
 	closing  bool
@@ -83,6 +86,7 @@ func NewServer(st store.Store, cfg Config) (*Server, error) {
 	}
 	s.special[authzGroup+"/v1/selfsubjectaccessreviews"] = s.serveSelfSubjectAccessReview
 	s.disc = newDiscovery(s.scheme)
+	s.oapi = newOpenAPI(s.scheme, cfg.Version.GitVersion)
 	return s, nil
 }
 
@@ -323,7 +327,7 @@ func (s *Server) serveNonResource(w http.ResponseWriter, r *http.Request, req Re
 		s.met.serve(w, r)
 		return
 	}
-	if s.disc.serve(w, r) {
+	if s.disc.serve(w, r) || s.oapi.serve(w, r) {
 		return
 	}
 	if h, pattern := s.extra.Handler(r); pattern != "" {

@@ -50,6 +50,11 @@ func (s *Server) watch(ctx context.Context, w http.ResponseWriter, r *http.Reque
 			timeout = d
 		}
 	}
+	inc, st := includeParam(q.Get("includeObject"))
+	if st != nil {
+		writeStatus(w, st)
+		return
+	}
 	flusher, _ := w.(http.Flusher)
 	rv := q.Get("resourceVersion")
 	wo := store.WatchOptions{
@@ -115,9 +120,26 @@ func (s *Server) watch(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		}
 		return true
 	}
+	asTable := wantsTable(r.Header.Get("Accept"))
 	send := func(typ string, obj types.Object) bool {
 		s.scheme.SetTypeMeta(obj)
-		b, err := json.Marshal(obj)
+		var b []byte
+		var err error
+		if asTable {
+			// Each event carries a one-row Table (none for a bookmark,
+			// whose Table carries the revision).
+			objs := []types.Object{obj}
+			if typ == string(store.Bookmark) {
+				objs = nil
+			}
+			var t *Table
+			t, err = s.table(k.Kind, objs, ListMeta{ResourceVersion: obj.GetObjectMeta().ResourceVersion}, inc)
+			if err == nil {
+				b, err = json.Marshal(t)
+			}
+		} else {
+			b, err = json.Marshal(obj)
+		}
 		if err != nil {
 			return false
 		}

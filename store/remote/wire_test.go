@@ -99,7 +99,8 @@ func TestWireFormat(t *testing.T) {
 		{"wrong kind", "POST", "/api/v1/namespaces/default/configmaps", "application/json", `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"w"}}`, 400, ReasonBadRequest},
 		{"namespace mismatch", "POST", "/api/v1/namespaces/default/configmaps", "application/json", `{"metadata":{"name":"m","namespace":"kube-system"}}`, 400, ReasonBadRequest},
 		{"unknown resource", "GET", "/api/v1/namespaces/default/widgets", "", "", 404, ReasonNotFound},
-		{"unsupported media", "POST", "/api/v1/namespaces/default/configmaps", "application/vnd.kubernetes.protobuf", `x`, 415, ReasonUnsupportedMediaType},
+		{"unsupported media", "POST", "/api/v1/namespaces/default/configmaps", "application/cbor", `x`, 415, ReasonUnsupportedMediaType},
+		{"protobuf without the envelope", "POST", "/api/v1/namespaces/default/configmaps", "application/vnd.kubernetes.protobuf", `x`, 400, ReasonBadRequest},
 		{"apply patch", "PATCH", "/api/v1/namespaces/default/configmaps/a", ApplyPatchType, `{}`, 415, ReasonUnsupportedMediaType},
 		{"no namespace", "POST", "/api/v1/namespaces/nope/configmaps", "application/json", `{"metadata":{"name":"x"}}`, 404, ReasonNotFound},
 	} {
