@@ -26,7 +26,8 @@
 // is also "", and its Requirements report selectable=false.
 //
 // Index is an inverted index from ids to label sets that answers Select
-// without scanning every set.
+// without scanning every set. SelectorIndex is the reverse: it maps ids to
+// selectors and answers which of them match a given label set.
 //
 // Selectors, Requirements and Sets are values: build them once (Parse
 // validates) and evaluate them as often as needed; Matches allocates

@@ -94,6 +94,24 @@ func ExampleIndex() {
 	// [db-1 web-2]
 }
 
+func ExampleSelectorIndex() {
+	svcs := labels.NewSelectorIndex[string]()
+	svcs.Add("web", labels.SelectorFromSet(labels.Set{"app": "web"}))
+	svcs.Add("web-canary", labels.MustParse("app=web,track=canary"))
+	svcs.Add("db", labels.SelectorFromSet(labels.Set{"app": "db"}))
+
+	// Which Services select this pod?
+	ids := svcs.Matching(labels.Set{"app": "web", "track": "canary"})
+	slices.Sort(ids) // Matching's order is unspecified
+	fmt.Println(ids)
+
+	svcs.Delete("web-canary")
+	fmt.Println(svcs.Matching(labels.Set{"app": "web", "track": "canary"}))
+	// Output:
+	// [web web-canary]
+	// [web]
+}
+
 func ExampleValidateKey() {
 	fmt.Println(labels.ValidateKey("example.com/app"))
 	fmt.Println(labels.ValidateKey("Example.com/app"))
