@@ -11,7 +11,21 @@
 //   - garbagecollector: ownerReferences drive deletion (background,
 //     foreground, orphan)
 //   - namespace: a namespace being deleted is emptied, then removed
+//   - nodelifecycle: node heartbeats, NotReady/unreachable taints, rate-
+//     limited eviction, cordon and drain
+//   - daemonset: one pod per eligible node, rolling update and OnDelete
+//   - statefulset: ordinal pods with stable names and claims
+//   - job and cronjob: run-to-completion pods, on a schedule
+//   - podautoscaler: the HorizontalPodAutoscaler
+//   - volume: PersistentVolumeClaim binding and dynamic provisioning
+//   - nodeipam (opt-in): a pod CIDR per node
+//   - rebalance (opt-in): a descheduler that moves pods to better nodes
 //   - record: the Recorder the controllers report Events through
+//
+// Names lists them by the names Config.Disabled and Config.Enabled take;
+// OptIn lists the ones AddAll leaves out unless Enabled names them. Clock,
+// Logger, Recorder and Registerer set on Config reach every controller
+// whose own Config leaves them unset.
 //
 // Each can be used alone: New(store, factory, Config) returns a
 // reconcile.Runnable. The usual program is

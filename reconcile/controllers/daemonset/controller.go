@@ -34,6 +34,7 @@ type Controller struct {
 	nodes *informer.Informer[*types.Node]
 	revs  *informer.Informer[*types.ControllerRevision]
 	exp   *kit.Expectations
+	sels  *kit.Selectors // the DaemonSets' selectors, to find an orphan's candidates
 	ctrl  *reconcile.Controller[reconcile.Request]
 }
 
@@ -52,7 +53,7 @@ func New(st store.Store, f *informer.Factory, cfg Config) (*Controller, error) {
 	c := &Controller{st: st, cfg: cfg, clk: cfg.Clock, log: cfg.Logger.With("controller", "daemonset"),
 		dss: informer.For[*types.DaemonSet](f), pods: informer.For[*types.Pod](f),
 		nodes: informer.For[*types.Node](f), revs: informer.For[*types.ControllerRevision](f),
-		exp: kit.NewExpectations(cfg.Clock)}
+		exp: kit.NewExpectations(cfg.Clock), sels: kit.NewSelectors()}
 	ctrl, err := reconcile.New[reconcile.Request](c, reconcile.Config{
 		Name: "daemonset", Workers: cfg.Workers, Clock: cfg.Clock, Logger: cfg.Logger, Registerer: cfg.Registerer,
 	})
@@ -60,11 +61,36 @@ func New(st store.Store, f *informer.Factory, cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	c.ctrl = ctrl
+	index := func(d *types.DaemonSet) {
+		sel, err := d.Spec.Selector.AsSelector()
+		if err != nil || sel.Empty() {
+			c.sels.Delete(d.Namespace, d.Name) // adopts nothing
+			return
+		}
+		c.sels.Set(d.Namespace, d.Name, sel)
+	}
 	c.dss.AddEventHandler(informer.HandlerFuncs[*types.DaemonSet]{
-		Add:    func(d *types.DaemonSet) { ctrl.Enqueue(informer.RequestFor(d)) },
-		Update: func(_, d *types.DaemonSet) { ctrl.Enqueue(informer.RequestFor(d)) },
-		Delete: func(d *types.DaemonSet, _ bool) { c.exp.Delete(informer.Key(d)) },
+		Add: func(d *types.DaemonSet) {
+			index(d)
+			ctrl.Enqueue(informer.RequestFor(d))
+		},
+		Update: func(_, d *types.DaemonSet) {
+			index(d)
+			ctrl.Enqueue(informer.RequestFor(d))
+		},
+		Delete: func(d *types.DaemonSet, _ bool) {
+			c.sels.Delete(d.Namespace, d.Name)
+			c.exp.Delete(informer.Key(d))
+		},
 	})
+	orphan := func(p *types.Pod) {
+		if types.ControllerOf(p) != nil || p.DeletionTimestamp != nil {
+			return
+		}
+		for _, name := range c.sels.Matching(p.Namespace, p.Labels) {
+			ctrl.Enqueue(reconcile.Request{Namespace: p.Namespace, Name: name})
+		}
+	}
 	owner := func(p *types.Pod) (reconcile.Request, bool) {
 		ref := types.ControllerOf(p)
 		if ref == nil || ref.Kind != "DaemonSet" {
@@ -77,11 +103,20 @@ func New(st store.Store, f *informer.Factory, cfg Config) (*Controller, error) {
 			if k, ok := owner(p); ok {
 				c.exp.CreationObserved(k.String())
 				ctrl.Enqueue(k)
+				return
 			}
+			orphan(p)
 		},
-		Update: func(_, p *types.Pod) {
+		Update: func(old, p *types.Pod) {
+			if k, ok := owner(old); ok {
+				ctrl.Enqueue(k) // released or changed
+			}
 			if k, ok := owner(p); ok {
 				ctrl.Enqueue(k)
+				return
+			}
+			if types.ControllerOf(old) != nil || !labels.Equal(old.Labels, p.Labels) {
+				orphan(p)
 			}
 		},
 		Delete: func(p *types.Pod, _ bool) {
@@ -220,8 +255,22 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, reconcile.Terminal(fmt.Errorf("daemonset %s: spec.selector: %w", key, err))
 	}
+	// Claim: adopt the orphans the selector matches, release the owned
+	// pods it no longer matches (as Kubernetes' ClaimPods).
+	cands := c.pods.ByIndex(informer.IndexOwner, ds.UID)
+	if !sel.Empty() {
+		for _, p := range c.pods.ListIn(ds.Namespace, sel) {
+			if types.ControllerOf(p) == nil {
+				cands = append(cands, p)
+			}
+		}
+	}
+	claimed, err := kit.Claim(ctx, c.st, ds, sel, cands)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
 	byNode := map[string][]*types.Pod{}
-	for _, p := range c.pods.ByIndex(informer.IndexOwner, ds.UID) {
+	for _, p := range claimed {
 		if types.IsControlledBy(p, ds) && p.DeletionTimestamp == nil && sel.Matches(labels.Set(p.Labels)) {
 			n := targetNode(p)
 			byNode[n] = append(byNode[n], p)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coxswain/coxswain/labels"
 	"github.com/coxswain/coxswain/reconcile"
+	"github.com/coxswain/coxswain/reconcile/controllers/internal/kit"
 	"github.com/coxswain/coxswain/reconcile/informer"
 	"github.com/coxswain/coxswain/store"
 	"github.com/coxswain/coxswain/types"
@@ -22,6 +23,7 @@ type Controller struct {
 	svcs *informer.Informer[*types.Service]
 	pods *informer.Informer[*types.Pod]
 	eps  *informer.Informer[*types.Endpoints]
+	sels *kit.Selectors // the Services' selectors, to map a pod to them
 	ctrl *reconcile.Controller[reconcile.Request]
 }
 
@@ -42,6 +44,7 @@ func New(st store.Store, f *informer.Factory, cfg Config) (*Controller, error) {
 		svcs: informer.For[*types.Service](f),
 		pods: informer.For[*types.Pod](f),
 		eps:  informer.For[*types.Endpoints](f),
+		sels: kit.NewSelectors(),
 	}
 	ctrl, err := reconcile.New[reconcile.Request](c, reconcile.Config{
 		Name: "endpoints", Workers: cfg.Workers, Clock: cfg.Clock, Logger: cfg.Logger, Registerer: cfg.Registerer,
@@ -50,7 +53,27 @@ func New(st store.Store, f *informer.Factory, cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	c.ctrl = ctrl
-	c.svcs.AddEventHandler(informer.EnqueueObject[*types.Service](ctrl))
+	index := func(svc *types.Service) {
+		if len(svc.Spec.Selector) == 0 {
+			c.sels.Delete(svc.Namespace, svc.Name) // selects nothing: Endpoints kept by hand
+			return
+		}
+		c.sels.Set(svc.Namespace, svc.Name, labels.SelectorFromSet(svc.Spec.Selector))
+	}
+	c.svcs.AddEventHandler(informer.HandlerFuncs[*types.Service]{
+		Add: func(svc *types.Service) {
+			index(svc)
+			ctrl.Enqueue(informer.RequestFor(svc))
+		},
+		Update: func(_, svc *types.Service) {
+			index(svc)
+			ctrl.Enqueue(informer.RequestFor(svc))
+		},
+		Delete: func(svc *types.Service, _ bool) {
+			c.sels.Delete(svc.Namespace, svc.Name)
+			ctrl.Enqueue(informer.RequestFor(svc))
+		},
+	})
 	c.eps.AddEventHandler(informer.HandlerFuncs[*types.Endpoints]{
 		Delete: func(ep *types.Endpoints, _ bool) { ctrl.Enqueue(informer.RequestFor(ep)) },
 	})
@@ -81,15 +104,15 @@ func podChanged(old, p *types.Pod) bool {
 }
 
 // enqueueServices enqueues the Services of p's namespace that select p (or
-// old, its previous state).
+// old, its previous state), found through the reverse selector index rather
+// than by testing every Service.
 func (c *Controller) enqueueServices(p, old *types.Pod) {
-	for _, svc := range c.svcs.ListIn(p.Namespace, nil) {
-		if len(svc.Spec.Selector) == 0 {
-			continue
-		}
-		sel := labels.SelectorFromSet(svc.Spec.Selector)
-		if sel.Matches(labels.Set(p.Labels)) || (old != nil && sel.Matches(labels.Set(old.Labels))) {
-			c.ctrl.Enqueue(informer.RequestFor(svc))
+	for _, name := range c.sels.Matching(p.Namespace, p.Labels) {
+		c.ctrl.Enqueue(reconcile.Request{Namespace: p.Namespace, Name: name})
+	}
+	if old != nil && !labels.Equal(old.Labels, p.Labels) {
+		for _, name := range c.sels.Matching(old.Namespace, old.Labels) {
+			c.ctrl.Enqueue(reconcile.Request{Namespace: old.Namespace, Name: name})
 		}
 	}
 }

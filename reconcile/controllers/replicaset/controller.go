@@ -122,6 +122,7 @@ type syncer[T types.Object] struct {
 	k      kind[T]
 	owners *informer.Informer[T]
 	pods   *informer.Informer[*types.Pod]
+	sels   *kit.Selectors // owners' selectors, to find an orphan's candidates
 	exp    *kit.Expectations
 	clk    clock.Clock
 	log    *slog.Logger
@@ -150,6 +151,7 @@ func newSyncer[T types.Object](st store.Store, f *informer.Factory, cfg Config, 
 		st: st, cfg: cfg, k: k,
 		owners: informer.For[T](f),
 		pods:   informer.For[*types.Pod](f),
+		sels:   kit.NewSelectors(),
 		exp:    kit.NewExpectations(cfg.Clock),
 		clk:    cfg.Clock,
 		log:    cfg.Logger.With("controller", name),
@@ -162,9 +164,17 @@ func newSyncer[T types.Object](st store.Store, f *informer.Factory, cfg Config, 
 	}
 	s.ctrl = ctrl
 	s.owners.AddEventHandler(informer.HandlerFuncs[T]{
-		Add:    func(o T) { ctrl.Enqueue(informer.RequestFor(o)) },
-		Update: func(_, o T) { ctrl.Enqueue(informer.RequestFor(o)) },
+		Add: func(o T) {
+			s.indexSelector(o)
+			ctrl.Enqueue(informer.RequestFor(o))
+		},
+		Update: func(_, o T) {
+			s.indexSelector(o)
+			ctrl.Enqueue(informer.RequestFor(o))
+		},
 		Delete: func(o T, _ bool) {
+			m := o.GetObjectMeta()
+			s.sels.Delete(m.Namespace, m.Name)
 			s.exp.Delete(informer.Key(o))
 			ctrl.Enqueue(informer.RequestFor(o))
 		},
@@ -191,14 +201,24 @@ func (s *syncer[T]) ownerOf(p *types.Pod) (reconcile.Request, bool) {
 	return reconcile.Request{Namespace: p.Namespace, Name: ref.Name}, true
 }
 
+// indexSelector records o's selector in the reverse index (an invalid one
+// selects nothing).
+func (s *syncer[T]) indexSelector(o T) {
+	m := o.GetObjectMeta()
+	v, err := s.k.view(o)
+	if err != nil {
+		s.sels.Delete(m.Namespace, m.Name)
+		return
+	}
+	s.sels.Set(m.Namespace, m.Name, v.sel)
+}
+
 // enqueueMatching enqueues every owner in p's namespace whose selector
-// matches p (candidates to adopt an orphan).
+// matches p (candidates to adopt an orphan), found through the reverse
+// selector index rather than by testing every owner.
 func (s *syncer[T]) enqueueMatching(p *types.Pod) {
-	for _, o := range s.owners.ListIn(p.Namespace, nil) {
-		v, err := s.k.view(o)
-		if err == nil && v.sel.Matches(labels.Set(p.Labels)) {
-			s.ctrl.Enqueue(informer.RequestFor(o))
-		}
+	for _, name := range s.sels.Matching(p.Namespace, p.Labels) {
+		s.ctrl.Enqueue(reconcile.Request{Namespace: p.Namespace, Name: name})
 	}
 }
 
