@@ -3,6 +3,9 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/coxswain/coxswain/runtime"
 	"github.com/coxswain/coxswain/types"
@@ -57,4 +60,28 @@ func ExampleContainerConfigFor() {
 func ExampleCPUShares() {
 	fmt.Println(runtime.CPUShares(250), runtime.CPUQuota(250, runtime.QuotaPeriod))
 	// Output: 256 25000
+}
+
+// A driver serves a container's log file with OpenLog: here its last two
+// lines, without following.
+func ExampleOpenLog() {
+	dir, err := os.MkdirTemp("", "log")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "0.log")
+	if err := os.WriteFile(path, []byte("starting\nlistening on :8080\nready\n"), 0o644); err != nil {
+		panic(err)
+	}
+	rc, err := runtime.OpenLog(context.Background(), path, runtime.LogOptions{Tail: 2}, runtime.LogFollow{})
+	if err != nil {
+		panic(err)
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	fmt.Print(string(b))
+	// Output:
+	// listening on :8080
+	// ready
 }

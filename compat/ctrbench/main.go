@@ -14,8 +14,16 @@
 //     StartContainer, until the container is Running (two containers: the
 //     pause container and the app; no CNI);
 //   - cni: the same with pod networking (netns, CNI bridge and loopback);
+//   - agent: a pod created in an in-memory store until the store says it is
+//     Running, through the node agent (runtime/agent) on a second driver
+//     (its own containerd namespace and bridge): the agent's watch, pod
+//     worker, the driver calls of cni, and the status write;
 //
-// and then -concurrent pods (cni) started at once, the latency of each.
+// and then, -concurrent at once and the latency of each: `ctr run -d` (the
+// reference under the same contention), pods through the driver with host
+// network and with CNI, and pods through the agent. It also prints how long
+// each driver call took, and a warning for any agent pod whose container
+// restarted before it was Running.
 package main
 
 import (
@@ -71,6 +79,7 @@ func run(n, conc int) error {
 		return err
 	}
 	defer rt.Close()
+	var images [][]byte
 	for name, pkg := range map[string]string{image: "./ctrbench/sleeper", pauseImage: "github.com/coxswain/coxswain/runtime/containerd/pause"} {
 		bin := filepath.Join(dir, "bin")
 		cmd := exec.Command("go", "build", "-o", bin, pkg)
@@ -86,12 +95,20 @@ func run(n, conc int) error {
 		if _, err := containerd.BuildImage(ctx, &arch, containerd.ImageSpec{Name: name, Files: map[string][]byte{"/bin": b}, Entrypoint: []string{"/bin"}}); err != nil {
 			return err
 		}
-		if _, err := rt.LoadImage(ctx, &arch); err != nil {
+		archive := arch.Bytes()
+		if _, err := rt.LoadImage(ctx, bytes.NewReader(archive)); err != nil {
 			return err
 		}
+		images = append(images, archive)
 	}
 
-	var ctrT, hostT, cniT []time.Duration
+	ag, err := startAgent(ctx, dir, sock, images)
+	if err != nil {
+		return err
+	}
+	defer ag.stop()
+
+	var ctrT, hostT, cniT, agentT []time.Duration
 	var sandboxes []string
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("ctr-%d", i)
@@ -112,6 +129,11 @@ func run(n, conc int) error {
 				cniT = append(cniT, d)
 			}
 		}
+		d, err := ag.start(ctx, fmt.Sprintf("a%d", i))
+		if err != nil {
+			return err
+		}
+		agentT = append(agentT, d)
 		// Keep the machine's load steady: clean up as we go.
 		_ = exec.Command("ctr", "--address", sock, "-n", ns, "task", "kill", "-s", "KILL", id).Run()
 		time.Sleep(20 * time.Millisecond)
@@ -121,31 +143,85 @@ func run(n, conc int) error {
 			_ = rt.RemovePodSandbox(ctx, sb)
 		}
 		sandboxes = sandboxes[:0]
+		if err := ag.deleteAll(ctx); err != nil {
+			return err
+		}
 	}
 
-	concT := make([]time.Duration, conc)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	sbs := make([]string, conc)
+	concurrent := func(hostNet bool) []time.Duration {
+		ds := make([]time.Duration, conc)
+		sbs := make([]string, conc)
+		for i := 0; i < conc; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d, sb, err := startPod(ctx, rt, fmt.Sprintf("c%d-%v", i, hostNet), hostNet)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				ds[i], sbs[i] = d, sb
+			}()
+		}
+		wg.Wait()
+		for _, sb := range sbs {
+			if sb != "" {
+				_ = rt.RemovePodSandbox(ctx, sb)
+			}
+		}
+		return ds
+	}
+	// The reference under the same concurrency: conc `ctr run -d` at once.
+	concCtrT := make([]time.Duration, conc)
 	for i := 0; i < conc; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, sb, err := startPod(ctx, rt, fmt.Sprintf("c%d", i), false)
+			id := fmt.Sprintf("cctr-%d", i)
+			start := time.Now()
+			out, err := exec.Command("ctr", "--address", sock, "-n", ns, "run", "-d", image, id).CombinedOutput()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("ctr run: %v: %s", err, out)
+			}
+			concCtrT[i] = time.Since(start)
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < conc; i++ {
+		id := fmt.Sprintf("cctr-%d", i)
+		_ = exec.Command("ctr", "--address", sock, "-n", ns, "task", "kill", "-s", "KILL", id).Run()
+		_ = exec.Command("ctr", "--address", sock, "-n", ns, "task", "rm", "-f", id).Run()
+		_ = exec.Command("ctr", "--address", sock, "-n", ns, "container", "rm", id).Run()
+	}
+	concHostT := concurrent(true)
+	concT := concurrent(false)
+	if firstErr != nil {
+		return firstErr
+	}
+
+	agentConcT := make([]time.Duration, conc)
+	for i := 0; i < conc; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := ag.start(ctx, fmt.Sprintf("ac%d", i))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
-			concT[i], sbs[i] = d, sb
+			agentConcT[i] = d
 		}()
 	}
 	wg.Wait()
-	for _, sb := range sbs {
-		if sb != "" {
-			_ = rt.RemovePodSandbox(ctx, sb)
-		}
+	if err := ag.deleteAll(ctx); err != nil {
+		return err
 	}
 	if firstErr != nil {
 		return firstErr
@@ -163,10 +239,21 @@ func run(n, conc int) error {
 		{"ctr run -d (no network)", ctrT},
 		{"driver, host network (pause + app)", hostT},
 		{"driver, CNI bridge (pause + app)", cniT},
+		{fmt.Sprintf("ctr run -d, %d at once", conc), concCtrT},
+		{fmt.Sprintf("driver, host network, %d at once", conc), concHostT},
 		{fmt.Sprintf("driver, CNI, %d at once", conc), concT},
+		{"agent: create to Running in the store (CNI)", agentT},
+		{fmt.Sprintf("agent, %d pods created at once", conc), agentConcT},
 	} {
 		fmt.Printf("| %s | %v | %v | %.2fx |\n", row.name, pct(row.d, 50).Round(100*time.Microsecond),
 			pct(row.d, 99).Round(100*time.Microsecond), float64(pct(row.d, 50))/float64(base))
+	}
+	cb := float64(pct(concCtrT, 50))
+	fmt.Printf("\nAt %d at once, p50 vs ctr run -d at %d at once: driver host network %.2fx, driver CNI %.2fx, agent %.2fx\n",
+		conc, conc, float64(pct(concHostT, 50))/cb, float64(pct(concT, 50))/cb, float64(pct(agentConcT, 50))/cb)
+	phases.print()
+	for _, r := range ag.restarts {
+		fmt.Println("warning:", r)
 	}
 	return nil
 }
@@ -180,13 +267,16 @@ func startPod(ctx context.Context, rt *containerd.Runtime, name string, hostNet 
 	if err != nil {
 		return 0, "", err
 	}
+	t1 := time.Now()
 	id, err := rt.CreateContainer(ctx, sb, runtime.ContainerConfig{Name: "app", Image: image}, sbc)
 	if err != nil {
 		return 0, sb, err
 	}
+	t2 := time.Now()
 	if err := rt.StartContainer(ctx, id); err != nil {
 		return 0, sb, err
 	}
+	phases.add(name, t1.Sub(start), t2.Sub(t1), time.Since(t2))
 	for {
 		st, err := rt.ContainerStatus(ctx, id)
 		if err != nil {
@@ -248,5 +338,47 @@ func unmountUnder(dir string) {
 	}
 	for i := len(points) - 1; i >= 0; i-- {
 		_ = exec.Command("umount", "-l", points[i]).Run()
+	}
+}
+
+// phaseLog records how long each call of a pod start took, by variant (the
+// pod name's prefix), to show where the time goes.
+type phaseLog struct {
+	mu sync.Mutex
+	d  map[string][3][]time.Duration
+}
+
+var phases = &phaseLog{d: map[string][3][]time.Duration{}}
+
+func (l *phaseLog) add(name string, sb, create, start time.Duration) {
+	variant := "sequential, host network"
+	switch {
+	case strings.HasPrefix(name, "c") && strings.HasSuffix(name, "true"):
+		variant = "concurrent, host network"
+	case strings.HasPrefix(name, "c"):
+		variant = "concurrent, CNI"
+	case strings.HasSuffix(name, "false"):
+		variant = "sequential, CNI"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v := l.d[variant]
+	for i, d := range []time.Duration{sb, create, start} {
+		v[i] = append(v[i], d)
+	}
+	l.d[variant] = v
+}
+
+func (l *phaseLog) print() {
+	fmt.Println()
+	fmt.Println("| driver variant | RunPodSandbox p50 | CreateContainer p50 | StartContainer p50 |")
+	fmt.Println("|---|---|---|---|")
+	for _, variant := range []string{"sequential, host network", "sequential, CNI", "concurrent, host network", "concurrent, CNI"} {
+		v := l.d[variant]
+		if len(v[0]) == 0 {
+			continue
+		}
+		fmt.Printf("| %s | %v | %v | %v |\n", variant, pct(v[0], 50).Round(100*time.Microsecond),
+			pct(v[1], 50).Round(100*time.Microsecond), pct(v[2], 50).Round(100*time.Microsecond))
 	}
 }

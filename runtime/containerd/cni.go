@@ -1,24 +1,64 @@
 package containerd
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
 	cnitypes100 "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/coxswain/coxswain/runtime"
 )
 
 // network runs the CNI plugins for pods: loopback, then the bridge chain
-// (bridge with host-local IPAM, then portmap). It is safe for concurrent use.
+// (bridge with host-local IPAM, then portmap), or the configuration list
+// found in confDir. It is safe for concurrent use.
 type network struct {
 	cni      *libcni.CNIConfig
 	loopback *libcni.NetworkConfigList
 	bridge   *libcni.NetworkConfigList
+	confDir  string
+
+	mu  sync.Mutex // protects raw and the bridge read from confDir
+	raw []byte
+}
+
+// list returns the pod network's configuration list: the built-in one, or
+// the first *.conflist of confDir by name, parsed again only when the file
+// changed.
+func (n *network) list() (*libcni.NetworkConfigList, error) {
+	if n.confDir == "" {
+		return n.bridge, nil
+	}
+	files, _ := filepath.Glob(filepath.Join(n.confDir, "*.conflist"))
+	if len(files) == 0 {
+		return nil, fmt.Errorf("pod network not ready: no CNI configuration (*.conflist) in %s yet", n.confDir)
+	}
+	sort.Strings(files)
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		return nil, fmt.Errorf("pod network: %w", err)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.bridge != nil && bytes.Equal(b, n.raw) {
+		return n.bridge, nil
+	}
+	l, err := libcni.ConfListFromBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("pod network: CNI configuration %s: %w", files[0], err)
+	}
+	n.bridge, n.raw = l, b
+	return l, nil
 }
 
 // conflist returns the CNI configuration list the driver writes for cfg.
@@ -39,6 +79,18 @@ func conflist(cfg Config) ([]byte, error) {
 }
 
 func newNetwork(cfg Config) (*network, error) {
+	if cfg.CNIConfDir != "" {
+		lo, err := libcni.ConfListFromBytes([]byte(`{"cniVersion":"1.0.0","name":"` + cfg.NetworkName + `-loopback","plugins":[{"type":"loopback"}]}`))
+		if err != nil {
+			return nil, fmt.Errorf("containerd: CNI loopback configuration: %w", err)
+		}
+		return &network{
+			cni: libcni.NewCNIConfigWithCacheDir(strings.Split(cfg.CNIBinDir, ":"), filepath.Join(cfg.StateDir, "cni-cache"),
+				&invoke.DefaultExec{RawExec: &invoke.RawExec{Stderr: os.Stderr}, PluginDecoder: version.PluginDecoder{}}),
+			loopback: lo,
+			confDir:  cfg.CNIConfDir,
+		}, nil
+	}
 	b, err := conflist(cfg)
 	if err != nil {
 		return nil, err
@@ -53,7 +105,10 @@ func newNetwork(cfg Config) (*network, error) {
 	}
 	dirs := strings.Split(cfg.CNIBinDir, ":")
 	return &network{
-		cni:      libcni.NewCNIConfigWithCacheDir(dirs, filepath.Join(cfg.StateDir, "cni-cache"), nil),
+		// The plugin executor is given, not left for libcni to create on
+		// first use, which races when pods start concurrently.
+		cni: libcni.NewCNIConfigWithCacheDir(dirs, filepath.Join(cfg.StateDir, "cni-cache"),
+			&invoke.DefaultExec{RawExec: &invoke.RawExec{Stderr: os.Stderr}, PluginDecoder: version.PluginDecoder{}}),
 		loopback: lo,
 		bridge:   bridge,
 	}, nil
@@ -99,24 +154,35 @@ func runtimeConf(id, netns string, cfg runtime.SandboxConfig) *libcni.RuntimeCon
 // add attaches the namespace at netns to the pod network and returns the
 // pod's addresses.
 func (n *network) add(ctx context.Context, id, netns string, cfg runtime.SandboxConfig) ([]string, error) {
-	rc := runtimeConf(id, netns, cfg)
-	if _, err := n.cni.AddNetworkList(ctx, n.loopback, rc); err != nil {
-		return nil, fmt.Errorf("CNI ADD loopback: %w", err)
-	}
-	res, err := n.cni.AddNetworkList(ctx, n.bridge, rc)
+	bridge, err := n.list()
 	if err != nil {
-		return nil, fmt.Errorf("CNI ADD %s: %w", n.bridge.Name, err)
+		return nil, err
+	}
+	rc := runtimeConf(id, netns, cfg)
+	// The loopback and the pod network are independent (lo, eth0): both
+	// plugins run at once.
+	loErr := make(chan error, 1)
+	go func() {
+		_, err := n.cni.AddNetworkList(ctx, n.loopback, rc)
+		loErr <- err
+	}()
+	res, err := n.cni.AddNetworkList(ctx, bridge, rc)
+	if lerr := <-loErr; lerr != nil {
+		return nil, fmt.Errorf("CNI ADD loopback: %w", lerr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("CNI ADD %s: %w", bridge.Name, err)
 	}
 	r, err := cnitypes100.NewResultFromResult(res)
 	if err != nil {
-		return nil, fmt.Errorf("CNI ADD %s: result: %w", n.bridge.Name, err)
+		return nil, fmt.Errorf("CNI ADD %s: result: %w", bridge.Name, err)
 	}
 	var ips []string
 	for _, ip := range r.IPs {
 		ips = append(ips, ip.Address.IP.String())
 	}
 	if len(ips) == 0 {
-		return nil, fmt.Errorf("CNI ADD %s: no address in the result", n.bridge.Name)
+		return nil, fmt.Errorf("CNI ADD %s: no address in the result", bridge.Name)
 	}
 	return ips, nil
 }
@@ -125,8 +191,18 @@ func (n *network) add(ctx context.Context, id, netns string, cfg runtime.Sandbox
 // The namespace may be gone already.
 func (n *network) del(ctx context.Context, id, netns string, cfg runtime.SandboxConfig) error {
 	rc := runtimeConf(id, netns, cfg)
-	if err := n.cni.DelNetworkList(ctx, n.bridge, rc); err != nil {
-		return fmt.Errorf("CNI DEL %s: %w", n.bridge.Name, err)
+	bridge, err := n.list()
+	if err != nil {
+		// The configuration is gone: delete with the last one read, if any
+		// (no ADD ran without one).
+		n.mu.Lock()
+		bridge = n.bridge
+		n.mu.Unlock()
+	}
+	if bridge != nil {
+		if err := n.cni.DelNetworkList(ctx, bridge, rc); err != nil {
+			return fmt.Errorf("CNI DEL %s: %w", bridge.Name, err)
+		}
 	}
 	if err := n.cni.DelNetworkList(ctx, n.loopback, rc); err != nil {
 		return fmt.Errorf("CNI DEL loopback: %w", err)

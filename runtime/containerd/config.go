@@ -56,6 +56,13 @@ type Config struct {
 	Bridge string
 	// NetworkName is the CNI network's name; empty means "coxswain".
 	NetworkName string
+	// CNIConfDir, when set, is the directory the pod network's CNI
+	// configuration list is read from at each RunPodSandbox: the first
+	// *.conflist by name, written there by whoever knows the node's pod
+	// CIDR (runtime/network, driven by the node agent). PodCIDR and Bridge
+	// are then unused. Until a file is there, RunPodSandbox fails saying
+	// the pod network is not ready.
+	CNIConfDir string
 	// CNIBinDir lists, separated by ':', the directories of the CNI plugin
 	// binaries (bridge, host-local, portmap, loopback); empty means
 	// DefaultCNIBinDir.
@@ -93,7 +100,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("containerd: Config.HostIP %q: %w", c.HostIP, err)
 		}
 	}
-	for name, p := range map[string]string{"StateDir": c.StateDir, "CgroupRoot": c.CgroupRoot} {
+	for name, p := range map[string]string{"StateDir": c.StateDir, "CgroupRoot": c.CgroupRoot, "CNIConfDir": c.CNIConfDir} {
 		if p != "" && !filepath.IsAbs(p) {
 			return fmt.Errorf("containerd: Config.%s %q is not an absolute path", name, p)
 		}

@@ -211,6 +211,10 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, timeout time.Dur
 	return nil
 }
 
+// termSettle is how long a container runs before the driver sends it
+// SIGTERM; see stopContainer.
+const termSettle = 200 * time.Millisecond
+
 // stopContainer sends SIGTERM, then SIGKILL after timeout (at once for
 // zero), and waits for the exit to be recorded.
 func (r *Runtime) stopContainer(ctx context.Context, c *container, timeout time.Duration) error {
@@ -221,8 +225,27 @@ func (r *Runtime) stopContainer(ctx context.Context, c *container, timeout time.
 		return nil
 	}
 	c.stopping = true
+	started := c.status.StartedAt
 	r.mu.Unlock()
 	if timeout > 0 {
+		// A process that has only just started may not have installed its
+		// SIGTERM handler yet: a Go program's runtime catches every signal
+		// from its first instruction, but exits 2 on SIGTERM until the
+		// program asks for it. So SIGTERM waits until the container has run
+		// for termSettle (within the grace period).
+		if wait := min(started.Add(termSettle).Sub(r.clock.Now()), timeout); wait > 0 {
+			tm := r.clock.NewTimer(wait)
+			select {
+			case <-tm.C():
+			case <-c.done:
+				tm.Stop()
+				return nil
+			case <-ctx.Done():
+				tm.Stop()
+				return ctx.Err()
+			}
+			timeout -= wait
+		}
 		// A container's PID 1 that has no SIGTERM handler yet (it has just
 		// started) does not receive SIGTERM at all: the kernel drops it. So
 		// while the grace period runs, SIGTERM is sent again once a handler

@@ -8,11 +8,16 @@
 //
 // A pod sandbox is a pause container holding the pod's network, IPC and UTS
 // namespaces. RunPodSandbox creates a network namespace and pins it under
-// <StateDir>/netns/<id>, runs CNI ADD on it (the loopback plugin, then the
-// bridge plugin with host-local IPAM on Config.PodCIDR, chained with portmap
-// for the sandbox's PortMappings), writes the pod's hosts, hostname and
+// <StateDir>/netns/<id>, runs CNI ADD on it (the loopback plugin and, at the
+// same time, the bridge plugin with host-local IPAM on Config.PodCIDR, chained with portmap
+// for the sandbox's PortMappings; or, with Config.CNIConfDir, the
+// configuration list found there, written by the node's pod network), writes the pod's hosts, hostname and
 // resolv.conf, and starts the pause container in the namespace. The pod's
-// address is the one IPAM gave, reported as the sandbox's IP.
+// address is the one IPAM gave, reported as the sandbox's IP. CNI ADD runs
+// while the pause container is created and started, since the two are
+// independent. Every container of a pod carries the spec annotation
+// io.containerd.runc.v2.group=<sandbox id>, so one runc shim process serves
+// the whole pod, as with Kubernetes' CRI plugin.
 // StopPodSandbox kills the pod's containers and the pause container and runs
 // CNI DEL, which frees the address; RemovePodSandbox deletes the containers,
 // the namespace and the files. A HostNetwork sandbox skips CNI: its
@@ -47,7 +52,11 @@
 // exit code is reported (128+n after signal n) with the reason Completed or
 // Error, or OOMKilled when the kernel's OOM killer killed a process of the
 // container's cgroup (memory.oom_control on cgroup v1, memory.events on v2).
-// StopContainer sends SIGTERM and, after the timeout, SIGKILL.
+// StopContainer sends SIGTERM and, after the timeout, SIGKILL; a container
+// that started less than 200ms ago gets its SIGTERM once it has run that
+// long (within the timeout), since a process that has just started may not
+// have installed its handler yet (a Go program exits 2 on a SIGTERM that
+// comes before it asks for it).
 //
 // # Logs, exec, stats
 //
@@ -55,7 +64,8 @@
 // (LogDirectory/LogPath of the sandbox and container). Every
 // Config.LogInterval a log larger than Config.LogMaxBytes is copied to
 // "<file>.1" (older copies shift, up to Config.LogMaxFiles) and truncated in
-// place, as logrotate's copytruncate does. Exec runs a process in the
+// place, as logrotate's copytruncate does (runtime.RotateLog; Logs reads
+// with runtime.OpenLog). Exec runs a process in the
 // container's namespaces with its environment, with optional stdin; there is
 // no terminal support. Stats reads the task's cgroup metrics (v1 or v2):
 // cpu time, its rate since the previous call, and the working set.
@@ -77,6 +87,9 @@
 // and containers in memory: a Runtime does not adopt the containers of an
 // earlier one. Close stops its goroutines and leaves containers running;
 // remove the sandboxes first to end them.
+//
+// Tests that need a real containerd start a private one with the
+// containerdtest package.
 //
 // A Runtime is safe for concurrent use. It needs root (network namespaces,
 // CNI, runc). Besides the exit waiter of each running container it runs one

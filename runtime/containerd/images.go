@@ -74,16 +74,27 @@ func (r *Runtime) ImageStatus(ctx context.Context, image string) (runtime.Image,
 	} else if err != nil {
 		return runtime.Image{}, fmt.Errorf("containerd: image %s: %w", name, err)
 	}
-	list, err := r.ListImages(ctx)
+	// Only this image's size is computed (it reads the image's manifests),
+	// not every image's as ListImages does: the agent asks before each
+	// container start.
+	all, err := r.client.ImageService().List(ctx)
 	if err != nil {
-		return runtime.Image{}, err
+		return runtime.Image{}, fmt.Errorf("containerd: image %s: %w", name, err)
 	}
-	for _, im := range list {
-		if im.ID == img.Target.Digest.String() {
-			return im, nil
+	out := runtime.Image{ID: img.Target.Digest.String()}
+	for _, im := range all {
+		if im.Target.Digest == img.Target.Digest {
+			out.Tags = append(out.Tags, im.Name)
 		}
 	}
-	return runtime.Image{}, fmt.Errorf("containerd: image %s: %w", name, runtime.ErrNotFound)
+	if len(out.Tags) == 0 {
+		out.Tags = []string{img.Name}
+	}
+	sort.Strings(out.Tags)
+	if size, err := ctrd.NewImage(r.client, img).Size(ctx); err == nil && size > 0 {
+		out.Size = uint64(size)
+	}
+	return out, nil
 }
 
 // ListImages implements runtime.ImageService: one entry per content (manifest

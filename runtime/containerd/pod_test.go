@@ -1,11 +1,16 @@
 package containerd
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,4 +249,68 @@ func TestHostPortReachesThePod(t *testing.T) {
 		}
 	}
 	t.Errorf("host port %s of the pod: %v", addr, err)
+}
+
+// Pods start concurrently, as the agent's pod workers start them: each gets
+// its own address (and the race detector sees the CNI calls overlap).
+func TestConcurrentSandboxes(t *testing.T) {
+	rt := newTestRuntime(t)
+	const n = 4
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids[i], errs[i] = rt.RunPodSandbox(context.Background(), runtime.SandboxConfig{Name: fmt.Sprintf("conc-%d", i), Namespace: "test", UID: fmt.Sprintf("uid-conc-%d", i)})
+		}()
+	}
+	wg.Wait()
+	ips := map[string]bool{}
+	for i, id := range ids {
+		if errs[i] != nil {
+			t.Errorf("RunPodSandbox %d: %v", i, errs[i])
+			continue
+		}
+		t.Cleanup(func() { _ = rt.RemovePodSandbox(context.Background(), id) })
+		st, err := rt.PodSandboxStatus(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.IP == "" || ips[st.IP] {
+			t.Errorf("sandbox %d has address %q, empty or already given", i, st.IP)
+		}
+		ips[st.IP] = true
+	}
+}
+
+// The containers of a pod share the pause container's shim: the shim is the
+// parent of each container's first process.
+func TestOneShimPerPod(t *testing.T) {
+	rt := newTestRuntime(t)
+	sb, sbc := pod(t, rt, "shim")
+	a := run(t, rt, sb, sbc, "a", runtime.Resources{}, "sleep")
+	b := run(t, rt, sb, sbc, "b", runtime.Resources{}, "sleep")
+	rt.mu.Lock()
+	pids := []uint32{rt.sandboxes[sb].pid, rt.containers[a].task.Pid(), rt.containers[b].task.Pid()}
+	rt.mu.Unlock()
+	var parents []int
+	for _, pid := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The parent pid is the second field after the command, which is in
+		// parentheses.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		ppid, err := strconv.Atoi(f[1])
+		if err != nil {
+			t.Fatalf("/proc/%d/stat: %v", pid, err)
+		}
+		parents = append(parents, ppid)
+	}
+	if parents[0] != parents[1] || parents[0] != parents[2] {
+		t.Errorf("parents of the pause and app processes %v, want one shim for the pod", parents)
+	}
 }

@@ -107,9 +107,16 @@ func (r *Runtime) startSandbox(ctx context.Context, sb *sandbox) ([]string, erro
 	if err := os.MkdirAll(sb.dir, 0o755); err != nil {
 		return nil, err
 	}
-	var ips []string
+	// CNI attaches the namespace while the pause container is created and
+	// started: they are independent (the pause process only holds the
+	// namespaces), and each takes a good part of the sandbox's start.
+	type netResult struct {
+		ips []string
+		err error
+	}
+	netDone := make(chan netResult, 1)
 	if sb.cfg.HostNetwork {
-		ips = []string{r.cfg.HostIP}
+		netDone <- netResult{ips: []string{r.cfg.HostIP}}
 	} else {
 		sb.netns = filepath.Join(r.cfg.StateDir, "netns", sb.id)
 		if err := newNetns(sb.netns); err != nil {
@@ -117,19 +124,31 @@ func (r *Runtime) startSandbox(ctx context.Context, sb *sandbox) ([]string, erro
 			return nil, err
 		}
 		sb.networked = true
-		if ips, err = r.net.add(ctx, sb.id, sb.netns, sb.cfg); err != nil {
-			return nil, err
-		}
+		go func() {
+			ips, err := r.net.add(ctx, sb.id, sb.netns, sb.cfg)
+			netDone <- netResult{ips, err}
+		}()
 	}
-	if err := writeEtc(sb, ips[0]); err != nil {
+	pauseErr := r.startPause(ctx, sb, img)
+	res := <-netDone
+	if err := errors.Join(res.err, pauseErr); err != nil {
 		return nil, err
 	}
+	if err := writeEtc(sb, res.ips[0]); err != nil {
+		return nil, err
+	}
+	return res.ips, nil
+}
+
+// startPause creates and starts the sandbox's pause container.
+func (r *Runtime) startPause(ctx context.Context, sb *sandbox, img ctrd.Image) error {
 	opts := []oci.SpecOpts{
 		oci.WithImageConfig(img),
 		oci.WithHostname(hostname(sb.cfg)),
 		oci.WithCgroup(path.Join(sb.cgroup, sb.id)),
 		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: sb.netns}),
 		withHostNetwork(sb.cfg.HostNetwork),
+		oci.WithAnnotations(map[string]string{annotationShimGroup: sb.id}),
 	}
 	c, err := r.client.NewContainer(ctx, sb.id,
 		ctrd.WithImage(img),
@@ -139,19 +158,23 @@ func (r *Runtime) startSandbox(ctx context.Context, sb *sandbox) ([]string, erro
 		ctrd.WithContainerLabels(map[string]string{labelKind: kindSandbox, labelPodName: sb.cfg.Name, labelPodNamespace: sb.cfg.Namespace}),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("pause container: %w", err)
+		return fmt.Errorf("pause container: %w", err)
 	}
+	r.mu.Lock()
 	sb.pause = c
+	r.mu.Unlock()
 	t, err := c.NewTask(ctx, cio.NullIO)
 	if err != nil {
-		return nil, fmt.Errorf("pause task: %w", err)
+		return fmt.Errorf("pause task: %w", err)
 	}
+	r.mu.Lock()
 	sb.task = t
+	r.mu.Unlock()
 	if err := t.Start(ctx); err != nil {
-		return nil, fmt.Errorf("starting the pause task: %w", err)
+		return fmt.Errorf("starting the pause task: %w", err)
 	}
 	sb.pid = t.Pid()
-	return ips, nil
+	return nil
 }
 
 // withHostNetwork makes the pause container use the host's network

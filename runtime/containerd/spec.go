@@ -56,9 +56,17 @@ func specFor(img ctrd.Image, c *container, pausePID uint32, netns string) []oci.
 	for _, m := range cfg.Mounts {
 		mounts = append(mounts, bind(m.HostPath, m.ContainerPath, m.ReadOnly))
 	}
-	opts = append(opts, oci.WithMounts(mounts), oci.WithCgroup(c.cgroup), withResources(cfg.Resources))
+	opts = append(opts, oci.WithMounts(mounts), oci.WithCgroup(c.cgroup), withResources(cfg.Resources),
+		oci.WithAnnotations(map[string]string{annotationShimGroup: c.sb.id}))
 	return opts
 }
+
+// annotationShimGroup is the spec annotation by which the runc v2 shim
+// groups containers: every container of a pod carries its sandbox's ID, so
+// one shim process serves the whole pod, as with the CRI plugin. The pod's
+// first task starts the shim; the others only connect to it, which makes
+// their start cheaper.
+const annotationShimGroup = "io.containerd.runc.v2.group"
 
 func bind(src, dst string, ro bool) specs.Mount {
 	mode := "rw"

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -143,36 +142,6 @@ func FuzzOOMKillCount(f *testing.F) {
 			t.Errorf("oomKillCount(%q) = %d without an oom_kill line", b, n)
 		}
 	})
-}
-
-func TestTailAndRotate(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "c.log")
-	if err := os.WriteFile(p, []byte("one\ntwo\nthree\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	off, err := tailOffset(f, 2)
-	f.Close()
-	if err != nil || off != 4 {
-		t.Errorf("tailOffset(2) = %d, %v; want 4", off, err)
-	}
-	if err := rotate(p, 5, 2); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte("four\nfive\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := rotate(p, 5, 2); err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]string{p: "", p + ".1": "four\nfive\n", p + ".2": "one\ntwo\nthree\n"} {
-		if b, _ := os.ReadFile(name); string(b) != want {
-			t.Errorf("%s = %q, want %q", filepath.Base(name), b, want)
-		}
-	}
 }
 
 func TestBuildImage(t *testing.T) {

@@ -204,7 +204,7 @@ func (r *Runtime) poll() {
 				continue
 			}
 		}
-		if err := rotate(logPath, r.cfg.LogMaxBytes, r.cfg.LogMaxFiles); err != nil {
+		if err := runtime.RotateLog(logPath, r.cfg.LogMaxBytes, r.cfg.LogMaxFiles); err != nil {
 			r.log.Warn("exec: rotating log", "container", c.rec.Status.ID, "err", err)
 		}
 	}

@@ -47,28 +47,3 @@ func FuzzParseStat(f *testing.F) {
 		}
 	})
 }
-
-func TestTailOffset(t *testing.T) {
-	path := t.TempDir() + "/log"
-	for _, tc := range []struct {
-		content string
-		n       int
-		want    string
-	}{
-		{"a\nb\nc\n", 2, "b\nc\n"},
-		{"a\nb\nc\n", 5, "a\nb\nc\n"},
-		{"a\nb\nc", 1, "c"},
-		{"", 3, ""},
-		{"only\n", 1, "only\n"},
-	} {
-		if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		f, _ := os.Open(path)
-		off, err := tailOffset(f, tc.n)
-		f.Close()
-		if err != nil || tc.content[off:] != tc.want {
-			t.Errorf("tail %d of %q = %q, %v; want %q", tc.n, tc.content, tc.content[off:], err, tc.want)
-		}
-	}
-}

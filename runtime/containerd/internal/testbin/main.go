@@ -11,12 +11,17 @@
 //	                   answering each with "hello from $HOSTNAME\n"
 //	dial ADDR          connect to ADDR, copy what it sends to stdout, exit 0
 //	alloc MIB          allocate and touch MIB mebibytes, then sleep
+//	exists PATH        exit 0 if PATH exists, else print why and exit 1
+//	readfile PATH      print the contents of PATH, exit 0
+//	http PORT PATH     serve HTTP on PORT (all addresses): 200 while PATH
+//	                   exists, 503 otherwise; run until SIGTERM
 package main
 
 import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,7 +41,7 @@ var terms = func() chan os.Signal {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testbin sleep|ignoreterm|print|cat|printenv|exit|listen|dial|alloc ...")
+		fmt.Fprintln(os.Stderr, "usage: testbin sleep|ignoreterm|print|cat|printenv|exit|listen|dial|alloc|exists|readfile|http ...")
 		os.Exit(2)
 	}
 	arg := func(i int) string {
@@ -118,6 +123,35 @@ func main() {
 			keep = append(keep, b)
 		}
 		fmt.Println("allocated", len(keep))
+		waitTerm()
+	case "exists":
+		if _, err := os.Stat(arg(2)); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+	case "readfile":
+		b, err := os.ReadFile(arg(2))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		_, _ = os.Stdout.Write(b)
+	case "http":
+		ln, err := net.Listen("tcp", ":"+arg(2))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		path := arg(3)
+		go func() {
+			_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if _, err := os.Stat(path); err != nil {
+					http.Error(w, err.Error(), http.StatusServiceUnavailable)
+					return
+				}
+				fmt.Fprintln(w, "ok")
+			}))
+		}()
 		waitTerm()
 	default:
 		fmt.Fprintf(os.Stderr, "testbin: unknown behaviour %q\n", os.Args[1])
