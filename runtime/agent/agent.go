@@ -39,6 +39,10 @@ type Agent struct {
 	cms      *informer.Informer[*types.ConfigMap]
 	secrets  *informer.Informer[*types.Secret]
 	services *informer.Informer[*types.Service]
+	// nodes is every Node, when Config.Network is set; nodesChanged is
+	// poked when one's pod CIDR or addresses change.
+	nodes        *informer.Informer[*types.Node]
+	nodesChanged chan struct{}
 
 	running atomic.Bool
 	// syncs counts pod worker syncs (for tests and benchmarks).
@@ -129,6 +133,9 @@ func New(st store.Store, rt runtime.Runtime, cfg Config) (*Agent, error) {
 	a.cms = informer.For[*types.ConfigMap](f)
 	a.secrets = informer.For[*types.Secret](f)
 	a.services = informer.For[*types.Service](f)
+	if cfg.Network != nil {
+		a.watchNodes()
+	}
 	return a, nil
 }
 
@@ -211,6 +218,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	goRun(a.heartbeatLoop)
 	goRun(a.nodeStatusLoop)
 	goRun(a.relistLoop)
+	if a.cfg.Network != nil {
+		goRun(a.networkLoop)
+	}
 	if a.cfg.EvictionMemoryAvailable > 0 {
 		goRun(a.evictionLoop)
 	}

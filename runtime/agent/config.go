@@ -77,6 +77,12 @@ type Config struct {
 	// error makes NetworkUnavailable True (and the node NotReady) with the
 	// error as message.
 	NetworkReady func() error
+	// Network, when set, is the node's pod network (a *network.Node of
+	// runtime/network): it is handed the node's spec.podCIDR at every status
+	// update (until configured), and every Node of the cluster whenever one
+	// changes, to keep a route to each node's pod CIDR. Until its Ready
+	// returns nil, NetworkUnavailable is True and the node NotReady.
+	Network Network
 	// OnPodCIDR, when set, is called with the node's spec.podCIDR when it is
 	// first seen and whenever it changes (network drivers configure their
 	// address pools from it).

@@ -14,12 +14,15 @@
 // capacity − Config.Reserved, OS, kernel, architecture, runtime and agent
 // versions, addresses (InternalIP, Hostname) and, when the HTTP API is served,
 // daemonEndpoints.kubeletEndpoint.Port. Its Ready condition is True unless the
-// runtime does not answer or Config.NetworkReady fails (which also sets
+// runtime does not answer or Config.NetworkReady fails or Config.Network is
+// not ready (both also set NetworkUnavailable, and Ready's reason is then
 // NetworkUnavailable); MemoryPressure follows the eviction threshold;
 // DiskPressure and PIDPressure are False. The status is written every
 // StatusUpdateFrequency when it changed, and every StatusReportFrequency
 // regardless; the Lease kube-node-lease/<node> is renewed every
-// HeartbeatInterval. spec.podCIDR is handed to Config.OnPodCIDR.
+// HeartbeatInterval. spec.podCIDR is handed to Config.OnPodCIDR and to
+// Config.Network, which is also given every Node of the cluster when one's
+// pod CIDR or addresses change, to route to their pods.
 //
 // The pods: a list+watch of the pods with spec.nodeName=<node> feeds one
 // worker per pod, as the kubelet's pod workers. A worker syncs when its pod

@@ -137,6 +137,9 @@ func (a *Agent) nodeStatus(ctx context.Context, old *types.NodeStatus) types.Nod
 	if a.cfg.NetworkReady != nil {
 		netErr = a.cfg.NetworkReady()
 	}
+	if netErr == nil && a.cfg.Network != nil {
+		netErr = a.cfg.Network.Ready()
+	}
 	if memPressure {
 		s.Conditions = append(s.Conditions, cond(types.NodeMemoryPressure, types.ConditionTrue, "KubeletHasInsufficientMemory", "kubelet has insufficient memory available"))
 	} else {
@@ -145,7 +148,7 @@ func (a *Agent) nodeStatus(ctx context.Context, old *types.NodeStatus) types.Nod
 	s.Conditions = append(s.Conditions,
 		cond(types.NodeDiskPressure, types.ConditionFalse, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
 		cond(types.NodePIDPressure, types.ConditionFalse, "KubeletHasSufficientPID", "kubelet has sufficient PID available"))
-	if a.cfg.NetworkReady != nil {
+	if a.cfg.NetworkReady != nil || a.cfg.Network != nil {
 		if netErr != nil {
 			s.Conditions = append(s.Conditions, cond(types.NodeNetworkUnavailable, types.ConditionTrue, "NetworkNotReady", netErr.Error()))
 		} else {
@@ -156,7 +159,7 @@ func (a *Agent) nodeStatus(ctx context.Context, old *types.NodeStatus) types.Nod
 	case rtErr != nil:
 		s.Conditions = append(s.Conditions, cond(types.NodeReady, types.ConditionFalse, "KubeletNotReady", "container runtime is down: "+rtErr.Error()))
 	case netErr != nil:
-		s.Conditions = append(s.Conditions, cond(types.NodeReady, types.ConditionFalse, "KubeletNotReady", "network is not ready: "+netErr.Error()))
+		s.Conditions = append(s.Conditions, cond(types.NodeReady, types.ConditionFalse, "NetworkUnavailable", "network is not ready: "+netErr.Error()))
 	default:
 		s.Conditions = append(s.Conditions, cond(types.NodeReady, types.ConditionTrue, "KubeletReady", "kubelet is posting ready status"))
 	}
@@ -197,6 +200,7 @@ func (a *Agent) updateNodeStatus(ctx context.Context, force bool) error {
 			return err
 		}
 		a.notePodCIDR(n)
+		a.configureNetwork(ctx, n.Spec.PodCIDR)
 		s := a.nodeStatus(ctx, &n.Status)
 		if !force && sameNodeStatus(s, n.Status) {
 			return nil

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/coxswain/coxswain/examples/internal/master"
 	"github.com/coxswain/coxswain/netproxy/nftables"
 	"github.com/coxswain/coxswain/netproxy/syncer"
 	"github.com/coxswain/coxswain/netproxy/userspace"
@@ -52,6 +52,25 @@ type Config struct {
 	// PodCIDR is the exec driver's range of pod loopback addresses;
 	// nodes sharing one host need distinct ranges. Default 127.1.0.0/16.
 	PodCIDR string
+	// NodeIP is the node's InternalIP, the address other nodes and the
+	// master reach it at (and route its pod CIDR to). Default 127.0.0.1.
+	NodeIP string
+	// ContainerdAddress is containerd's socket for the containerd
+	// runtime. Default /run/containerd/containerd.sock.
+	ContainerdAddress string
+	// CgroupRoot is the cgroup the containerd runtime puts pods under.
+	// Default /coxswain.
+	CgroupRoot string
+	// ClusterCIDR, with the containerd runtime, turns on the cluster pod
+	// network: pods get addresses from the Node's spec.podCIDR (the
+	// master must run with --allocate-node-cidrs), traffic from ClusterCIDR
+	// to outside it is masqueraded, and Routes keeps routes to the other
+	// nodes' pod CIDRs. Empty: the driver's own single-node range.
+	ClusterCIDR string
+	// Routes is how other nodes' pod CIDRs are reached: "host-gw"
+	// (default: a route via each node's NodeIP; the nodes share an L2
+	// segment) or "none" (something else routes them).
+	Routes string
 	// ClusterDNS is the cluster DNS server given to pods.
 	ClusterDNS []string
 	// AgentAddr serves the agent's HTTP API (logs, exec, stats). Default
@@ -87,6 +106,12 @@ func (c Config) withDefaults() Config {
 	if c.Proxy == "" {
 		c.Proxy = "userspace"
 	}
+	if c.NodeIP == "" {
+		c.NodeIP = "127.0.0.1"
+	}
+	if c.Routes == "" {
+		c.Routes = "host-gw"
+	}
 	if c.AgentAddr == "" {
 		c.AgentAddr = "127.0.0.1:0"
 	}
@@ -101,7 +126,7 @@ func (c Config) withDefaults() Config {
 func Credentials(ctx context.Context, cfg Config) (remote.ClientConfig, error) {
 	cfg = cfg.withDefaults()
 	path := filepath.Join(cfg.StateDir, KubeconfigFile)
-	cc, err := master.LoadKubeconfig(path)
+	cc, err := remote.LoadClientConfig(path)
 	if err == nil {
 		return cc, nil
 	}
@@ -128,7 +153,7 @@ func Credentials(ctx context.Context, cfg Config) (remote.ClientConfig, error) {
 		}
 	}
 	cc.Servers = cfg.Servers[1:]
-	b, err := master.WriteKubeconfig(cc, "coxswain")
+	b, err := remote.WriteKubeconfig(cc, "coxswain")
 	if err != nil {
 		return cc, err
 	}
@@ -163,9 +188,13 @@ func OpenRuntime(ctx context.Context, cfg Config) (runtime.Runtime, io.Closer, e
 		if os.Geteuid() != 0 {
 			return nil, nil, errors.New("node: the containerd runtime needs root")
 		}
-		rt, err := containerd.New(ctx, containerd.Config{StateDir: filepath.Join(cfg.StateDir, "containerd")})
+		ccfg := containerd.Config{Address: cfg.ContainerdAddress, StateDir: filepath.Join(cfg.StateDir, "containerd"), CgroupRoot: cfg.CgroupRoot}
+		if cfg.ClusterCIDR != "" {
+			ccfg.CNIConfDir, ccfg.HostIP = cniConfDir(cfg), cfg.NodeIP
+		}
+		rt, err := containerd.New(ctx, ccfg)
 		if err != nil {
-			return nil, nil, fmt.Errorf("node: containerd runtime: %w (is containerd running at %s?)", err, containerd.DefaultAddress)
+			return nil, nil, fmt.Errorf("node: containerd runtime: %w (is containerd running at %s?)", err, cmp.Or(cfg.ContainerdAddress, containerd.DefaultAddress))
 		}
 		if _, err := rt.ImageStatus(ctx, containerd.DefaultPauseImage); err != nil {
 			rt.Close()
@@ -202,10 +231,17 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer closer.Close()
 
+	pn, err := podNetwork(cfg, log)
+	if err != nil {
+		return err
+	}
+	if pn != nil {
+		defer pn.close()
+	}
 	reg := prometheus.NewRegistry()
-	ag, err := agent.New(cl, rt, agent.Config{
+	acfg := agent.Config{
 		NodeName:              cfg.Name,
-		Addresses:             []types.NodeAddress{{Type: "InternalIP", Address: "127.0.0.1"}},
+		Addresses:             []types.NodeAddress{{Type: "InternalIP", Address: cfg.NodeIP}},
 		Labels:                cfg.Labels,
 		RootDir:               filepath.Join(cfg.StateDir, "agent"),
 		ClusterDNS:            cfg.ClusterDNS,
@@ -214,7 +250,11 @@ func Run(ctx context.Context, cfg Config) error {
 		ListenAddr:            cfg.AgentAddr,
 		Logger:                log.With("component", "agent"),
 		Registerer:            reg,
-	})
+	}
+	if pn != nil {
+		acfg.Network = pn.node
+	}
+	ag, err := agent.New(cl, rt, acfg)
 	if err != nil {
 		return err
 	}
@@ -315,7 +355,7 @@ func stopAll(ctx context.Context, rt runtime.Runtime) {
 func Reset(ctx context.Context, cfg Config) error {
 	cfg = cfg.withDefaults()
 	var errs []string
-	if cc, err := master.LoadKubeconfig(filepath.Join(cfg.StateDir, KubeconfigFile)); err == nil {
+	if cc, err := remote.LoadClientConfig(filepath.Join(cfg.StateDir, KubeconfigFile)); err == nil {
 		cc.MaxRetryTime = 5 * time.Second
 		if cl, err := remote.Dial(cc); err == nil {
 			if err := cl.Delete(ctx, "Node", "", cfg.Name); err != nil {
