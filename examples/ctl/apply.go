@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -68,8 +70,18 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	fs := flags("apply")
 	var files multi
 	fs.Var(&files, "f", "file, directory or - for stdin (repeatable)")
+	dryRun := fs.String("dry-run", "none", "none, or cluster: simulate the change on a fork of the cluster and print what it would do")
+	var drain multi
+	fs.Var(&drain, "drain", "with --dry-run=cluster: also drain this node (repeatable)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	switch *dryRun {
+	case "none", "":
+	case "cluster":
+		return dryRunCluster(ctx, e, files, drain)
+	default:
+		return usagef("apply: --dry-run: invalid value %q: want none or cluster", *dryRun)
 	}
 	if len(files) == 0 {
 		return usagef("apply needs -f")
@@ -102,14 +114,25 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// applyOne creates o, or replaces the stored object's spec and metadata
-// with o's (keeping its status), retrying on conflicts.
+// applyOne creates o, or updates the stored object by a three-way merge of
+// the manifest applied last time (the last-applied-configuration
+// annotation), o and the live object (see threeWay), retrying on conflicts.
+// It returns what it did: created, configured or unchanged.
 func applyOne(ctx context.Context, e *env, o types.Object) (string, error) {
+	scheme := e.cl.Scheme()
 	m := o.GetObjectMeta()
+	modified, err := manifestMap(scheme, o)
+	if err != nil {
+		return "", err
+	}
 	for range 5 {
 		cur, err := e.cl.Get(ctx, o.GetKind(), m.Namespace, m.Name)
 		if store.IsNotFound(err) {
-			if _, err := e.cl.Create(ctx, o); err != nil {
+			obj, err := fromMap(scheme, modified)
+			if err != nil {
+				return "", err
+			}
+			if _, err := e.cl.Create(ctx, obj); err != nil {
 				if store.IsAlreadyExists(err) {
 					continue
 				}
@@ -120,10 +143,32 @@ func applyOne(ctx context.Context, e *env, o types.Object) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		cm := cur.GetObjectMeta()
-		m.ResourceVersion = cm.ResourceVersion
-		m.UID = cm.UID
-		if _, err := e.cl.Update(ctx, o); err != nil {
+		b, err := scheme.EncodeJSON(cur)
+		if err != nil {
+			return "", err
+		}
+		live, err := toMap(b)
+		if err != nil {
+			return "", err
+		}
+		var original map[string]any
+		if s := cur.GetObjectMeta().Annotations[lastApplied]; s != "" {
+			if original, err = toMap([]byte(s)); err != nil {
+				return "", fmt.Errorf("metadata.annotations[%s]: not a JSON object: %w", lastApplied, err)
+			}
+		} else {
+			fmt.Fprintf(e.stderr, "warning: %s %s/%s has no %s annotation (it was not made by apply): fields removed from the manifest stay; this apply adds the annotation\n",
+				o.GetKind(), m.Namespace, m.Name, lastApplied)
+		}
+		merged := threeWay(original, modified, live)
+		if reflect.DeepEqual(merged, live) {
+			return "unchanged", nil
+		}
+		obj, err := fromMap(scheme, merged)
+		if err != nil {
+			return "", err
+		}
+		if _, err := e.cl.Update(ctx, obj); err != nil {
 			if store.IsConflict(err) {
 				continue
 			}
@@ -132,6 +177,56 @@ func applyOne(ctx context.Context, e *env, o types.Object) (string, error) {
 		return "configured", nil
 	}
 	return "", fmt.Errorf("the object kept changing; try again")
+}
+
+// manifestMap returns o as a generic map with the last-applied-configuration
+// annotation set to o itself, as kubectl writes it: the manifest as JSON,
+// keys sorted, without the annotation, and a final newline.
+func manifestMap(scheme *types.Scheme, o types.Object) (map[string]any, error) {
+	b, err := scheme.EncodeJSON(o)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := toMap(b)
+	if err != nil {
+		return nil, err
+	}
+	meta, _ := mod["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		mod["metadata"] = meta
+	}
+	ann, _ := meta["annotations"].(map[string]any)
+	delete(ann, lastApplied)
+	if len(ann) == 0 {
+		delete(meta, "annotations")
+	}
+	self, err := json.Marshal(mod)
+	if err != nil {
+		return nil, err
+	}
+	if ann == nil {
+		ann = map[string]any{}
+	}
+	ann[lastApplied] = string(self) + "\n"
+	meta["annotations"] = ann
+	return mod, nil
+}
+
+// fromMap decodes a generic map into an object, strictly.
+func fromMap(scheme *types.Scheme, m map[string]any) (types.Object, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := scheme.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) != 1 {
+		return nil, fmt.Errorf("merged manifest decoded to %d objects, want 1", len(objs))
+	}
+	return objs[0], nil
 }
 
 // multi is a repeatable string flag.

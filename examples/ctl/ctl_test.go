@@ -76,7 +76,7 @@ func TestCommands(t *testing.T) {
 		want  []string // substrings of stdout (or stderr when code != 0)
 	}{
 		{"apply creates", manifest, []string{"apply", "-f", "-"}, 0, []string{"deployment.apps/web created", "service/web created"}},
-		{"apply again configures", manifest, []string{"apply", "-f", "-"}, 0, []string{"deployment.apps/web configured"}},
+		{"apply again changes nothing", manifest, []string{"apply", "-f", "-"}, 0, []string{"deployment.apps/web unchanged", "service/web unchanged"}},
 		{"get table", "", []string{"get", "deploy"}, 0, []string{"NAME", "READY", "web", "0/2"}},
 		{"get by kind/name as yaml", "", []string{"get", "deployment/web", "-o", "yaml"}, 0, []string{"kind: Deployment", "name: web"}},
 		{"get json", "", []string{"get", "svc", "web", "-o", "json"}, 0, []string{`"kind": "Service"`}},
@@ -162,5 +162,104 @@ func TestResolveKind(t *testing.T) {
 		if err != nil || k.Kind != want {
 			t.Errorf("resolveKind(%q) = %s, %v; want %s", in, k.Kind, err, want)
 		}
+	}
+}
+
+// TestApplyEditReapply applies a manifest, lets another client change the
+// object, edits the manifest and applies it again: the three-way merge
+// removes what the manifest dropped and keeps what the other client added.
+func TestApplyEditReapply(t *testing.T) {
+	kc, db := testCluster(t)
+	ctx := context.Background()
+	v1 := `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web, tier: front}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: demo:v1
+        env: [{name: A, value: "1"}, {name: B, value: "2"}]
+`
+	if out, errs, code := ctl(t, kc, v1, "apply", "-f", "-"); code != 0 || !strings.Contains(out, "created") {
+		t.Fatalf("first apply: %d %s %s", code, out, errs)
+	}
+
+	// Another client adds an annotation and a sidecar, and sets an env var.
+	o, err := db.Get(ctx, "Deployment", "default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := o.(*types.Deployment)
+	d.Annotations["owner"] = "team-a"
+	c := &d.Spec.Template.Spec.Containers[0]
+	c.Env = append(c.Env, types.EnvVar{Name: "INJECTED", Value: "x"})
+	d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, types.Container{Name: "mesh", Image: "proxy:1"})
+	if _, err := db.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+
+	// The manifest drops the tier label and env B, and moves to v2.
+	v2 := strings.NewReplacer(", tier: front", "", `, {name: B, value: "2"}`, "", "demo:v1", "demo:v2").Replace(v1)
+	if out, errs, code := ctl(t, kc, v2, "apply", "-f", "-"); code != 0 || !strings.Contains(out, "deployment.apps/web configured") {
+		t.Fatalf("second apply: %d %s %s", code, out, errs)
+	}
+	o, err = db.Get(ctx, "Deployment", "default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = o.(*types.Deployment)
+	if _, ok := d.Labels["tier"]; ok {
+		t.Errorf("label tier removed from the manifest is still there: %v", d.Labels)
+	}
+	if d.Annotations["owner"] != "team-a" {
+		t.Errorf("the annotation another client set is gone: %v", d.Annotations)
+	}
+	var names []string
+	for _, c := range d.Spec.Template.Spec.Containers {
+		names = append(names, c.Name+"="+c.Image)
+	}
+	if got := strings.Join(names, ","); got != "web=demo:v2,mesh=proxy:1" {
+		t.Errorf("containers %s, want web=demo:v2,mesh=proxy:1", got)
+	}
+	var env []string
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		env = append(env, e.Name)
+	}
+	if got := strings.Join(env, ","); got != "A,INJECTED" {
+		t.Errorf("env %s, want A,INJECTED (B removed, INJECTED kept)", got)
+	}
+	la := d.Annotations[lastApplied]
+	if !strings.HasSuffix(la, "\n") || !strings.Contains(la, `"image":"demo:v2"`) || strings.Contains(la, "tier") || strings.Contains(la, lastApplied) {
+		t.Errorf("last-applied-configuration should be the new manifest as JSON: %q", la)
+	}
+
+	if out, errs, code := ctl(t, kc, v2, "apply", "-f", "-"); code != 0 || !strings.Contains(out, "deployment.apps/web unchanged") {
+		t.Errorf("applying the same manifest again: %d %s %s", code, out, errs)
+	}
+
+	// An object not made by apply: a warning, and nothing is removed.
+	svc := &types.Service{ObjectMeta: types.ObjectMeta{Name: "db", Namespace: "default", Labels: map[string]string{"old": "x"}},
+		Spec: types.ServiceSpec{Ports: []types.ServicePort{{Port: 5432}}}}
+	if _, err := db.Create(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	in := "apiVersion: v1\nkind: Service\nmetadata: {name: db, labels: {app: db}}\nspec:\n  ports: [{port: 5432, name: pg}]\n"
+	if out, errs, code := ctl(t, kc, in, "apply", "-f", "-"); code != 0 || !strings.Contains(errs, "warning:") || !strings.Contains(out, "configured") {
+		t.Errorf("apply over an object not made by apply: %d %s %s", code, out, errs)
+	}
+	o, err = db.Get(ctx, "Service", "default", "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := o.(*types.Service)
+	if s.Labels["old"] != "x" || s.Labels["app"] != "db" || len(s.Spec.Ports) != 1 || s.Spec.Ports[0].Name != "pg" {
+		t.Errorf("service after apply: labels %v ports %+v", s.Labels, s.Spec.Ports)
 	}
 }
