@@ -1,7 +1,9 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -15,6 +17,19 @@ const (
 	opStatus op = "status" // replace only the status
 	opDelete op = "delete" // delete, or mark for deletion
 )
+
+// opCodes numbers the ops in the binary envelope; the order is part of the
+// log format and must not change.
+var opCodes = [...]op{opInit, opCreate, opUpdate, opStatus, opDelete}
+
+func opCode(o op) (byte, bool) {
+	for i, c := range opCodes {
+		if c == o {
+			return byte(i), true
+		}
+	}
+	return 0, false
+}
 
 // command is one raft log entry. Everything non-deterministic (uid, times,
 // generated names) is chosen by the proposer and carried here; Apply only
@@ -34,15 +49,152 @@ type command struct {
 	Time        int64       `json:"time,omitempty"`
 	Propagation Propagation `json:"prop,omitempty"`
 	Grace       *int64      `json:"grace,omitempty"`
+	// Nonce lets the member that proposed the command find the object it
+	// already decoded (see DB.predecode); it has no effect on the result.
+	Nonce uint64 `json:"-"`
 }
 
-func (c *command) encode() ([]byte, error) { return json.Marshal(c) }
+// Log entries are a binary envelope:
+//
+//	magic (0xC5) version (1) op (1)
+//	kind, namespace, name, uid, propagation: each a uvarint length and bytes
+//	rv (uvarint) time (varint) grace flag (1 byte) [grace (varint)] nonce (uvarint)
+//	the object's JSON: the rest of the entry
+//
+// so applying a command never scans the object's bytes to find the fields
+// around it. Entries written as JSON (starting with '{') still decode.
+const (
+	cmdMagic   = 0xC5
+	cmdVersion = 1
+)
 
-// decodeCommand parses a log entry. It never panics on any input.
+func (c *command) encode() ([]byte, error) {
+	code, ok := opCode(c.Op)
+	if !ok {
+		return nil, fmt.Errorf("store: encode command: unknown op %q", c.Op)
+	}
+	n := 3 + 5*binary.MaxVarintLen64 + len(c.Kind) + len(c.Namespace) + len(c.Name) + len(c.UID) + len(c.Propagation) +
+		4*binary.MaxVarintLen64 + 1 + len(c.Object)
+	b := make([]byte, 0, n)
+	b = append(b, cmdMagic, cmdVersion, code)
+	for _, s := range [...]string{c.Kind, c.Namespace, c.Name, c.UID, string(c.Propagation)} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendUvarint(b, c.RV)
+	b = binary.AppendVarint(b, c.Time)
+	if c.Grace != nil {
+		b = append(b, 1)
+		b = binary.AppendVarint(b, *c.Grace)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, c.Nonce)
+	return append(b, c.Object...), nil
+}
+
+var errShort = errors.New("truncated")
+
+// reader walks a binary envelope.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) == 0 {
+		r.err = errShort
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+func (r *reader) string() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errShort
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+// decodeCommand parses a log entry. It never panics on any input. The
+// command's Object aliases data.
 func decodeCommand(data []byte) (*command, error) {
 	var c command
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("store: decode command: %w", err)
+	if len(data) > 0 && data[0] == '{' {
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, fmt.Errorf("store: decode command: %w", err)
+		}
+	} else {
+		if len(data) < 3 || data[0] != cmdMagic {
+			return nil, errors.New("store: decode command: not a command")
+		}
+		if data[1] != cmdVersion {
+			return nil, fmt.Errorf("store: decode command: unknown version %d", data[1])
+		}
+		if int(data[2]) >= len(opCodes) {
+			return nil, fmt.Errorf("store: decode command: unknown op code %d", data[2])
+		}
+		c.Op = opCodes[data[2]]
+		r := reader{b: data[3:]}
+		c.Kind, c.Namespace, c.Name, c.UID = r.string(), r.string(), r.string(), r.string()
+		c.Propagation = Propagation(r.string())
+		c.RV = r.uvarint()
+		c.Time = r.varint()
+		switch r.byte() {
+		case 0:
+		case 1:
+			g := r.varint()
+			c.Grace = &g
+		default:
+			if r.err == nil {
+				r.err = errors.New("bad grace flag")
+			}
+		}
+		c.Nonce = r.uvarint()
+		if r.err != nil {
+			return nil, fmt.Errorf("store: decode command: %w", r.err)
+		}
+		if len(r.b) > 0 {
+			c.Object = r.b
+		}
 	}
 	switch c.Op {
 	case opInit:
@@ -63,10 +215,10 @@ func decodeCommand(data []byte) (*command, error) {
 
 // forwardRequest is what a member sends the leader over the forwarding port.
 type forwardRequest struct {
-	Op      string          `json:"op"` // "apply", "readindex", "add", "remove"
-	Command json.RawMessage `json:"cmd,omitempty"`
-	ID      string          `json:"id,omitempty"`
-	Addr    string          `json:"addr,omitempty"`
+	Op      string `json:"op"`            // "apply", "readindex", "add", "remove"
+	Command []byte `json:"cmd,omitempty"` // a binary command envelope
+	ID      string `json:"id,omitempty"`
+	Addr    string `json:"addr,omitempty"`
 }
 
 // forwardResponse is the leader's answer.

@@ -57,8 +57,12 @@ type Config struct {
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
 
 	// HeartbeatTimeout, ElectionTimeout and LeaderLeaseTimeout tune raft.
-	// Defaults: 1s, 1s, 500ms with a network; 50ms each for a single member
-	// with the in-process transport.
+	// Defaults: 1s each with a network; 50ms each for a single member with
+	// the in-process transport. A leader that has not heard from a majority
+	// for LeaderLeaseTimeout steps down; reads never rely on the lease (they
+	// confirm leadership first), so a longer lease only delays stepping down,
+	// and rides out followers stalled on a slow disk (etcd, with CheckQuorum,
+	// allows its election timeout, 1s, as well).
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
 	LeaderLeaseTimeout time.Duration
@@ -147,7 +151,7 @@ func (c Config) withDefaults() Config {
 	if network {
 		c.HeartbeatTimeout = or(c.HeartbeatTimeout, time.Second)
 		c.ElectionTimeout = or(c.ElectionTimeout, time.Second)
-		c.LeaderLeaseTimeout = or(c.LeaderLeaseTimeout, 500*time.Millisecond)
+		c.LeaderLeaseTimeout = or(c.LeaderLeaseTimeout, time.Second)
 	} else {
 		c.HeartbeatTimeout = or(c.HeartbeatTimeout, 50*time.Millisecond)
 		c.ElectionTimeout = or(c.ElectionTimeout, 50*time.Millisecond)

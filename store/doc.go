@@ -74,7 +74,9 @@
 // and removed with RemoveMember.
 //
 // The raft log lives in raft-boltdb; the objects in a bbolt state file that
-// also records the last applied index, so a restart does not replay the log.
+// also records the last applied index, so a restart does not replay the log
+// (only the entries applied after the state file's last group commit, at
+// most 20 ms before the stop).
 // Raft snapshots stream the state file, and installing one replaces it
 // atomically. Backup writes the state file; RestoreBackup seeds a new
 // cluster from it.

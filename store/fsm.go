@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coxswain/coxswain/store/internal/kv"
@@ -34,10 +36,11 @@ type fsm struct{ db *DB }
 
 var _ raftnode.FSM = fsm{}
 
-// batch is the changes of one ApplyBatch, staged until the state file commits.
+// batch is the changes of one ApplyBatch: the state file's, staged for its
+// next group commit, and the in-memory state's, installed at the end.
 type batch struct {
 	f       fsm
-	tx      *kv.Tx
+	changes []kv.Change
 	overlay map[string]*item // kind + "\x00" + key -> item (nil: deleted)
 	events  []event
 	index   uint64 // raft index of the entry being applied
@@ -55,72 +58,66 @@ func (b *batch) get(kind, key string) *item {
 
 func (b *batch) put(kind, key string, it *item, typ EventType, prev *item) error {
 	if it == nil || typ == Deleted {
-		if err := b.tx.Delete(kind, key); err != nil {
-			return err
-		}
+		b.changes = append(b.changes, kv.Change{Kind: kind, Key: key})
 		b.overlay[kind+"\x00"+key] = nil
 	} else {
 		raw, err := json.Marshal(it.obj)
 		if err != nil {
 			return err
 		}
-		if err := b.tx.Put(kind, key, raw); err != nil {
-			return err
-		}
+		b.changes = append(b.changes, kv.Change{Kind: kind, Key: key, Val: raw})
 		meta := it.obj.GetObjectMeta()
 		it.fields = fieldsOf(kind, meta.Namespace, meta.Name, raw)
+		it.spec, it.specOK = specSumOf(raw)
 		b.overlay[kind+"\x00"+key] = it
 	}
 	b.events = append(b.events, event{rev: b.rev, typ: typ, kind: kind, key: key, obj: it, prev: prev})
 	return nil
 }
 
-// ApplyBatch applies committed entries in one state-file transaction.
+// ApplyBatch applies committed entries to the in-memory state and stages
+// their changes for the state file's next group commit: nothing on this path
+// waits for the disk (the raft log already holds the entries durably).
 func (f fsm) ApplyBatch(entries []raftnode.Entry) []any {
 	db := f.db
 	start := time.Now()
 	out := make([]any, len(entries))
 	b := &batch{f: f, overlay: map[string]*item{}, inited: db.st.initialized}
 	last := db.st.applied
-	err := db.kv.Update(func(tx *kv.Tx) error {
-		b.tx = tx
-		for i, e := range entries {
-			if e.Index <= db.st.applied {
-				continue // already in the state file (replay after restart)
-			}
-			last = e.Index
-			if !e.Command {
-				continue
-			}
-			b.index, b.rev, b.time = e.Index, db.st.base+e.Index, e.Time
-			cmd, err := decodeCommand(e.Data)
-			if err != nil {
-				out[i] = &result{err: &Error{Err: ErrInvalid, Cause: err}}
-				continue
-			}
-			if !b.inited {
-				if err := b.init(); err != nil {
-					return err
-				}
-			}
-			if cmd.Op == opInit {
-				out[i] = &result{}
-				continue
-			}
-			obj, err := b.apply(cmd)
-			out[i] = &result{obj: obj, err: err}
+	for i, e := range entries {
+		if e.Index <= db.st.applied {
+			continue // already in the state file (replay after restart)
 		}
-		if b.inited && !db.st.initialized {
-			if err := tx.SetMeta("initialized", []byte("1")); err != nil {
-				return err
+		last = e.Index
+		if !e.Command {
+			continue
+		}
+		b.index, b.rev, b.time = e.Index, db.st.base+e.Index, e.Time
+		cmd, err := decodeCommand(e.Data)
+		if err != nil {
+			out[i] = &result{err: &Error{Err: ErrInvalid, Cause: err}}
+			continue
+		}
+		if !b.inited {
+			if err := b.init(); err != nil {
+				// Encoding a built-in namespace cannot fail; if it did,
+				// going on would diverge from the other members.
+				panic(fmt.Sprintf("store: apply at index %d: %v", e.Index, err))
 			}
 		}
-		return tx.SetApplied(last)
-	})
-	if err != nil {
-		// The state file cannot take the batch: continuing would diverge
-		// from the other members.
-		panic(fmt.Sprintf("store: apply batch at index %d: %v", last, err))
+		if cmd.Op == opInit {
+			out[i] = &result{}
+			continue
+		}
+		obj, err := b.apply(cmd)
+		out[i] = &result{obj: obj, err: err}
+	}
+	var meta map[string][]byte
+	if b.inited && !db.st.initialized {
+		meta = map[string][]byte{"initialized": []byte("1")}
+	}
+	if last != db.st.applied {
+		db.kv.Stage(b.changes, meta, last)
 	}
 
 	st := db.st
@@ -210,6 +207,73 @@ func (b *batch) decode(kind string, raw []byte) (types.Object, error) {
 	return obj, nil
 }
 
+// object returns the decoded object of c: the one the proposing member
+// decoded from the same bytes (DB.predecode), else a fresh decode. Either is
+// the same function of the command's bytes, so the result does not depend on
+// which member applies the entry.
+func (b *batch) object(c *command) (types.Object, error) {
+	if c.Nonce != 0 {
+		if v, ok := b.f.db.decoded.LoadAndDelete(c.Nonce); ok {
+			if d := v.(*predecoded); d.kind == c.Kind && bytes.Equal(d.raw, c.Object) {
+				return d.obj, nil
+			}
+		}
+	}
+	return b.decode(c.Kind, c.Object)
+}
+
+// withStatus returns dst with its status taken from src (two objects of c's
+// kind that the caller owns). Kinds whose status is not a plain struct field
+// named "status" in JSON are spliced through their encodings instead.
+func (b *batch) withStatus(dst, src types.Object, c *command) (types.Object, error) {
+	dv, sv := reflect.ValueOf(dst), reflect.ValueOf(src)
+	if i := b.f.db.statusField(dv.Type()); i >= 0 && dv.Type() == sv.Type() {
+		dv.Elem().Field(i).Set(sv.Elem().Field(i))
+		return dst, nil
+	}
+	draw, err := json.Marshal(dst)
+	if err != nil {
+		return nil, &Error{Err: ErrInvalid, Kind: c.Kind, Namespace: c.Namespace, Name: c.Name, Cause: err}
+	}
+	sraw, err := json.Marshal(src)
+	if err != nil {
+		return nil, &Error{Err: ErrInvalid, Kind: c.Kind, Namespace: c.Namespace, Name: c.Name, Cause: err}
+	}
+	raw, err := splice(draw, sraw, "status")
+	if err != nil {
+		return nil, &Error{Err: ErrInvalid, Kind: c.Kind, Namespace: c.Namespace, Name: c.Name, Cause: err}
+	}
+	return b.decode(c.Kind, raw)
+}
+
+// statusField returns the index of the field of *T (t) that encodes as the
+// top-level "status", or -1 when there is none or T encodes itself. Only the
+// apply goroutine calls it.
+func (db *DB) statusField(t reflect.Type) int {
+	if i, ok := db.statusFields[t]; ok {
+		return i
+	}
+	i := -1
+	if t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && !t.Implements(jsonMarshaler) && !t.Elem().Implements(jsonMarshaler) {
+		st := t.Elem()
+		for f := range st.NumField() {
+			sf := st.Field(f)
+			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if sf.IsExported() && !sf.Anonymous && name == "status" {
+				i = f
+				break
+			}
+		}
+	}
+	if db.statusFields == nil {
+		db.statusFields = map[reflect.Type]int{}
+	}
+	db.statusFields[t] = i
+	return i
+}
+
+var jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+
 func finalizers(obj types.Object) []string {
 	f := obj.GetObjectMeta().Finalizers
 	if ns, ok := obj.(*types.Namespace); ok && len(ns.Spec.Finalizers) > 0 {
@@ -240,7 +304,7 @@ func (b *batch) apply(c *command) (*item, error) {
 				return nil, newErr(ErrNamespaceTerminating, c.Kind, c.Namespace, c.Name, "namespace %q is terminating", c.Namespace)
 			}
 		}
-		obj, err := b.decode(c.Kind, c.Object)
+		obj, err := b.object(c)
 		if err != nil {
 			return nil, err
 		}
@@ -269,24 +333,19 @@ func (b *batch) apply(c *command) (*item, error) {
 			return nil, newErr(ErrConflict, c.Kind, c.Namespace, c.Name,
 				"the object has been modified: resourceVersion %d is not the current %d", c.RV, old.rev())
 		}
-		oldRaw, err := json.Marshal(old.obj)
+		obj, err := b.object(c)
 		if err != nil {
-			return nil, &Error{Err: ErrInvalid, Kind: c.Kind, Cause: err}
+			return nil, err
 		}
-		var raw []byte
 		hasStatus := slices.Contains(info.Subresources, "status")
 		switch {
 		case c.Op == opStatus:
-			raw, err = splice(oldRaw, c.Object, "status")
+			// Everything but status stays as it was.
+			obj, err = b.withStatus(old.obj.DeepCopyObject(), obj, c)
 		case hasStatus:
-			raw, err = splice(c.Object, oldRaw, "status")
-		default:
-			raw = c.Object
+			// Status stays as it was.
+			obj, err = b.withStatus(obj, old.obj.DeepCopyObject(), c)
 		}
-		if err != nil {
-			return nil, &Error{Err: ErrInvalid, Kind: c.Kind, Namespace: c.Namespace, Name: c.Name, Cause: err}
-		}
-		obj, err := b.decode(c.Kind, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -306,11 +365,11 @@ func (b *batch) apply(c *command) (*item, error) {
 		m.Generation = om.Generation
 		b.f.db.cfg.Scheme.SetTypeMeta(obj)
 		if c.Op != opStatus {
-			newRaw, err := json.Marshal(obj)
-			if err != nil {
-				return nil, &Error{Err: ErrInvalid, Kind: c.Kind, Cause: err}
-			}
-			if specChanged(oldRaw, newRaw) {
+			// The command's encoding has the same spec as the object about
+			// to be stored (decoding and encoding again changes nothing
+			// but metadata and status), so comparing digests of the two
+			// encodings decides, without touching the old object's fields.
+			if sum, ok := specSumOf(c.Object); !ok || !old.specOK || sum != old.spec {
 				m.Generation++
 			}
 		}
@@ -402,28 +461,4 @@ func splice(base, src []byte, field string) ([]byte, error) {
 		delete(bm, field)
 	}
 	return json.Marshal(bm)
-}
-
-// specChanged reports whether anything but metadata, status, apiVersion and
-// kind differs between two encodings of the same kind.
-func specChanged(a, b []byte) bool {
-	var am, bm map[string]json.RawMessage
-	if json.Unmarshal(a, &am) != nil || json.Unmarshal(b, &bm) != nil {
-		return true
-	}
-	skip := func(k string) bool { return k == "metadata" || k == "status" || k == "apiVersion" || k == "kind" }
-	for k, v := range am {
-		if skip(k) {
-			continue
-		}
-		if w, ok := bm[k]; !ok || !bytes.Equal(v, w) {
-			return true
-		}
-	}
-	for k := range bm {
-		if _, ok := am[k]; !ok && !skip(k) {
-			return true
-		}
-	}
-	return false
 }

@@ -30,6 +30,7 @@ func FuzzDecodeCommand(f *testing.F) {
 		b, _ := c.encode()
 		f.Add(b)
 	}
+	f.Add([]byte(`{"op":"create","kind":"ConfigMap","ns":"default","name":"a","obj":{"data":{}}}`))
 	f.Add([]byte(`{"op":"update"}`))
 	f.Add([]byte(`not json`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -14,6 +14,8 @@ import (
 type item struct {
 	obj    types.Object
 	fields labels.Set
+	spec   specSum // specSumOf the stored encoding, when specOK
+	specOK bool
 }
 
 func (it *item) labels() labels.Set { return it.obj.GetObjectMeta().Labels }

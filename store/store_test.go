@@ -53,17 +53,23 @@ func TestConformanceThreeMembersFollower(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three-member cluster")
 	}
-	storetest.Run(t, func(t *testing.T) store.Store {
-		// The rules checked here are not about fail-over: patient raft
-		// timeouts keep a loaded machine (and -race) from losing the leader
-		// in the middle of a case.
-		c := newCluster(t, 3, func(_ int, cfg *store.Config) {
-			cfg.HeartbeatTimeout = time.Second
-			cfg.ElectionTimeout = time.Second
-			cfg.LeaderLeaseTimeout = 500 * time.Millisecond
+	// Each case starts its own cluster, which spends most of its time
+	// electing a leader: cases run in parallel (up to -parallel at once)
+	// so those waits overlap.
+	for _, c := range storetest.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			// The rules checked here are not about fail-over: patient raft
+			// timeouts keep a loaded machine (and -race) from losing the
+			// leader in the middle of a case.
+			cl := newCluster(t, 3, func(_ int, cfg *store.Config) {
+				cfg.HeartbeatTimeout = time.Second
+				cfg.ElectionTimeout = time.Second
+				cfg.LeaderLeaseTimeout = 500 * time.Millisecond
+			})
+			c.Fn(t, cl.follower(t))
 		})
-		return c.follower(t)
-	})
+	}
 }
 
 // cluster is n members on loopback TCP, each behind a partitionable listener

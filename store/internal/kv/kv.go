@@ -35,8 +35,12 @@ var ErrCorrupt = errors.New("kv: not a valid state file")
 // Updates are group-committed: Update writes into a pending write
 // transaction that is committed (and fsynced) at most CommitInterval later,
 // by the next Update or by a background flusher, and before every Snapshot.
+// Stage goes further: it only queues the changes, and the flusher writes
+// them, so its caller never waits for the file or the disk.
 // The caller's durability comes from elsewhere (the raft log): after a crash
 // the file holds a prefix of the updates, and Applied says how far it got.
+// Applied, Meta and ForEach read what is committed: Flush first to include
+// staged and pending updates.
 type DB struct {
 	path   string
 	noSync bool
@@ -47,6 +51,12 @@ type DB struct {
 	pmu     sync.Mutex // guards pending and since; held while a pending tx is used
 	pending *bolt.Tx
 	since   time.Time
+
+	smu           sync.Mutex // guards the staged fields
+	staged        []Change
+	stagedMeta    map[string][]byte
+	stagedApplied uint64
+	hasStaged     bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -89,11 +99,80 @@ func (d *DB) flusher() {
 			return
 		case <-t.C:
 			d.pmu.Lock()
+			d.drainLocked()
 			if d.pending != nil && time.Since(d.since) >= CommitInterval {
 				d.commitLocked()
 			}
 			d.pmu.Unlock()
 		}
+	}
+}
+
+// Change is one staged write: Val nil deletes Kind/Key.
+type Change struct {
+	Kind, Key string
+	Val       []byte
+}
+
+// Stage queues changes, which bring the file to the applied raft index
+// applied, and meta values, for the background flusher to write within
+// CommitInterval (Flush, Snapshot, Restore and Close write them first).
+// Stage never waits for a commit. Staged changes are written in the order
+// they were staged; Val must not be modified afterwards.
+func (d *DB) Stage(changes []Change, meta map[string][]byte, applied uint64) {
+	d.smu.Lock()
+	d.staged = append(d.staged, changes...)
+	for k, v := range meta {
+		if d.stagedMeta == nil {
+			d.stagedMeta = map[string][]byte{}
+		}
+		d.stagedMeta[k] = v
+	}
+	d.stagedApplied, d.hasStaged = applied, true
+	d.smu.Unlock()
+}
+
+// drainLocked writes the staged changes into the pending transaction. Call
+// with pmu held. A write the file refuses panics, as a failed commit does.
+func (d *DB) drainLocked() {
+	d.smu.Lock()
+	changes, meta, applied, has := d.staged, d.stagedMeta, d.stagedApplied, d.hasStaged
+	d.staged, d.stagedMeta, d.hasStaged = nil, nil, false
+	d.smu.Unlock()
+	if !has {
+		return
+	}
+	if d.pending == nil {
+		d.mu.RLock() // held until the pending tx ends
+		tx, err := d.db.Begin(true)
+		if err != nil {
+			d.mu.RUnlock()
+			panic(fmt.Sprintf("kv: begin %s: %v", d.path, err))
+		}
+		d.pending, d.since = tx, time.Now()
+	}
+	tx := &Tx{d.pending}
+	err := func() error {
+		for _, c := range changes {
+			var err error
+			if c.Val == nil {
+				err = tx.Delete(c.Kind, c.Key)
+			} else {
+				err = tx.Put(c.Kind, c.Key, c.Val)
+			}
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", c.Kind, c.Key, err)
+			}
+		}
+		for k, v := range meta {
+			if err := tx.SetMeta(k, v); err != nil {
+				return err
+			}
+		}
+		return tx.SetApplied(applied)
+	}()
+	if err != nil {
+		panic(fmt.Sprintf("kv: write %s: %v", d.path, err))
 	}
 }
 
@@ -113,9 +192,10 @@ func (d *DB) commitLocked() {
 	}
 }
 
-// Flush commits pending updates now.
+// Flush commits staged and pending updates now.
 func (d *DB) Flush() {
 	d.pmu.Lock()
+	d.drainLocked()
 	d.commitLocked()
 	d.pmu.Unlock()
 }
@@ -167,6 +247,7 @@ type Tx struct{ tx *bolt.Tx }
 func (d *DB) Update(fn func(*Tx) error) error {
 	d.pmu.Lock()
 	defer d.pmu.Unlock()
+	d.drainLocked()
 	if d.pending == nil {
 		d.mu.RLock() // held until the pending tx ends
 		tx, err := d.db.Begin(true)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRestoreRejectsCorruptSnapshot(t *testing.T) {
@@ -79,5 +80,62 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	b.ForEach(func(kind, key string, val []byte) error { got = kind + " " + key + " " + string(val); return nil })
 	if got != "Pod ns/p x" {
 		t.Fatalf("restored %q", got)
+	}
+}
+
+// TestStageIsWrittenInOrder: staged changes reach the file in the order
+// they were staged (a later delete wins over an earlier put of the same
+// key), with their applied index and meta values, by Flush, by Snapshot and
+// by the background flusher.
+func TestStageIsWrittenInOrder(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "s.db"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	contents := func() map[string]string {
+		m := map[string]string{}
+		db.ForEach(func(kind, key string, val []byte) error { m[kind+" "+key] = string(val); return nil })
+		return m
+	}
+	db.Stage([]Change{{Kind: "Pod", Key: "ns/a", Val: []byte("1")}, {Kind: "Pod", Key: "ns/b", Val: []byte("2")}}, nil, 3)
+	db.Stage([]Change{{Kind: "Pod", Key: "ns/a"}, {Kind: "Pod", Key: "ns/b", Val: []byte("3")}}, map[string][]byte{"initialized": []byte("1")}, 5)
+	if idx, _ := db.Applied(); idx != 0 {
+		t.Fatalf("applied %d before any commit, want 0", idx)
+	}
+	db.Flush()
+	if idx, _ := db.Applied(); idx != 5 {
+		t.Fatalf("applied %d after Flush, want 5", idx)
+	}
+	if got := contents(); len(got) != 1 || got["Pod ns/b"] != "3" {
+		t.Fatalf("after Flush the file holds %v, want only Pod ns/b = 3", got)
+	}
+	if v, _ := db.Meta("initialized"); string(v) != "1" {
+		t.Fatalf("meta initialized = %q", v)
+	}
+
+	db.Stage([]Change{{Kind: "Pod", Key: "ns/c", Val: []byte("4")}}, nil, 6)
+	snap, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Applied != 6 {
+		t.Fatalf("snapshot at applied %d, want 6", snap.Applied)
+	}
+	snap.Release()
+
+	db.Stage([]Change{{Kind: "Pod", Key: "ns/d", Val: []byte("5")}}, nil, 7)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if idx, _ := db.Applied(); idx == 7 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the flusher did not write staged changes within 30s")
+		}
+		time.Sleep(CommitInterval)
+	}
+	if got := contents(); got["Pod ns/d"] != "5" || got["Pod ns/c"] != "4" {
+		t.Fatalf("file holds %v", got)
 	}
 }

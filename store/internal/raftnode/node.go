@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Errors returned by Node methods.
@@ -91,6 +92,10 @@ type Config struct {
 	// Handler serves forwarded requests from other members.
 	Handler func(ctx context.Context, req []byte) ([]byte, error)
 }
+
+// logCacheSize is how many recent log entries a member keeps in memory for
+// replication: a few batches of MaxAppendEntries.
+const logCacheSize = 1024
 
 // Node is one raft member. It is safe for concurrent use.
 //
@@ -209,7 +214,16 @@ func New(cfg Config, fsm FSM) (*Node, error) {
 		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("raftnode: %w", err)
 		}
-		bs, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"), NoSync: cfg.NoSync})
+		bs, err := raftboltdb.New(raftboltdb.Options{
+			Path: filepath.Join(cfg.Dir, "raft.db"), NoSync: cfg.NoSync,
+			// Every append is a bbolt commit: two fdatasyncs, of the
+			// pages written and of the meta page. Not writing the free
+			// list saves a page per commit (bbolt rebuilds it on open,
+			// from a file that log compaction keeps small); the map free
+			// list keeps allocation cheap; a large initial mmap avoids
+			// remapping (which waits for readers) as the file grows.
+			BoltOptions: &bolt.Options{NoFreelistSync: true, FreelistType: bolt.FreelistMapType, InitialMmapSize: 64 << 20},
+		})
 		if err != nil {
 			return nil, fmt.Errorf("raftnode: open log store: %w", err)
 		}
@@ -219,7 +233,14 @@ func New(cfg Config, fsm FSM) (*Node, error) {
 			bs.Close()
 			return nil, fmt.Errorf("raftnode: open snapshot store: %w", err)
 		}
-		logs, stable, snaps = bs, bs, fs
+		// Replication reads the entries just appended: serve them from
+		// memory instead of a bbolt read transaction each.
+		cache, err := raft.NewLogCache(logCacheSize, bs)
+		if err != nil {
+			bs.Close()
+			return nil, fmt.Errorf("raftnode: %w", err)
+		}
+		logs, stable, snaps = cache, bs, fs
 	}
 
 	if cfg.Addr == "" && cfg.Listener == nil {
