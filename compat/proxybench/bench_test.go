@@ -1,9 +1,11 @@
 package proxybench
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,7 +13,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +34,10 @@ type env struct {
 
 type path struct {
 	name string
+	// pid is the proxy's process (HAProxy, the userspace proxier), 0
+	// for the paths without one; its CPU time per operation is reported
+	// as proxy-cpu-µs/op.
+	pid  int
 	bulk string // address of the bulk (download) service
 	echo string // address of the echo service
 }
@@ -39,7 +48,15 @@ var (
 	setErr error
 )
 
+// childEnv, when set, makes the test binary a userspace proxier process:
+// "clusterIP bulkAddr echoAddr". It syncs, prints "ready" and serves
+// until its standard input closes.
+const childEnv = "PROXYBENCH_USERSPACE"
+
 func TestMain(m *testing.M) {
+	if v := os.Getenv(childEnv); v != "" {
+		os.Exit(proxyChild(v))
+	}
 	code := m.Run()
 	if shared != nil {
 		for i := len(shared.cleanup) - 1; i >= 0; i-- {
@@ -103,7 +120,7 @@ func build() (*env, error) {
 	e.cleanup = append(e.cleanup, func() { echo.Close() })
 	bulkAP := netip.MustParseAddrPort(bulk.Addr().String())
 	echoAP := netip.MustParseAddrPort(echo.Addr().String())
-	e.paths = append(e.paths, path{"direct", bulkAP.String(), echoAP.String()})
+	e.paths = append(e.paths, path{name: "direct", bulk: bulkAP.String(), echo: echoAP.String()})
 
 	// HAProxy.
 	if hp, err := exec.LookPath("haproxy"); err == nil {
@@ -130,26 +147,38 @@ listen echo
 		if err := cmd.Start(); err == nil {
 			e.cleanup = append(e.cleanup, func() { cmd.Process.Kill(); cmd.Wait() })
 			waitListening("127.0.0.1:28801")
-			e.paths = append(e.paths, path{"haproxy", "127.0.0.1:28801", "127.0.0.1:28802"})
+			e.paths = append(e.paths, path{name: "haproxy", pid: cmd.Process.Pid, bulk: "127.0.0.1:28801", echo: "127.0.0.1:28802"})
 		}
 	}
 
-	svcs := func(ip string) []netproxy.Service {
-		return []netproxy.Service{{
-			Key:        netproxy.Key{Namespace: "bench", Name: "svc"},
-			ClusterIPs: []netip.Addr{netip.MustParseAddr(ip)},
-			Ports: []netproxy.Port{
-				{Name: "bulk", Protocol: netproxy.TCP, Port: 80},
-				{Name: "echo", Protocol: netproxy.TCP, Port: 81},
-			},
-		}}
+	svcs := func(ip string) []netproxy.Service { v, _ := benchState(ip, bulkAP, echoAP); return v }
+	_, eps := benchState("127.0.0.1", bulkAP, echoAP)
+
+	// The userspace proxier in its own process, as it runs on a node and
+	// as HAProxy runs here.
+	child := exec.Command(os.Args[0])
+	child.Env = append(os.Environ(), fmt.Sprintf("%s=127.96.200.2 %s %s", childEnv, bulkAP, echoAP))
+	child.Stderr = os.Stderr
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		return nil, err
 	}
-	eps := []netproxy.Endpoints{{Key: netproxy.Key{Namespace: "bench", Name: "svc"}, Endpoints: []netproxy.Endpoint{{
-		IP: bulkAP.Addr(), Ready: true, Ports: []netproxy.EndpointPort{
-			{Name: "bulk", Protocol: netproxy.TCP, Port: bulkAP.Port()},
-			{Name: "echo", Protocol: netproxy.TCP, Port: echoAP.Port()},
-		},
-	}}}}
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := child.Start(); err != nil {
+		return nil, err
+	}
+	e.cleanup = append(e.cleanup, func() { stdin.Close(); child.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		return nil, fmt.Errorf("userspace proxier process: %q: %v", line, err)
+	}
+	e.paths = append(e.paths, path{name: "userspace", pid: child.Process.Pid, bulk: "127.96.200.2:80", echo: "127.96.200.2:81"})
+
+	// The same proxier inside the benchmark process, sharing its CPUs
+	// with the clients and back ends.
 	us, err := userspace.New(userspace.Config{})
 	if err != nil {
 		return nil, err
@@ -158,7 +187,7 @@ listen echo
 	if err := us.Sync(context.Background(), svcs("127.96.200.1"), eps); err != nil {
 		return nil, err
 	}
-	e.paths = append(e.paths, path{"userspace", "127.96.200.1:80", "127.96.200.1:81"})
+	e.paths = append(e.paths, path{name: "userspace-inproc", bulk: "127.96.200.1:80", echo: "127.96.200.1:81"})
 
 	if root {
 		nf, err := nftables.New(nftables.Config{Table: "coxswain-bench-" + id})
@@ -169,9 +198,102 @@ listen echo
 			return nil, err
 		}
 		e.cleanup = append(e.cleanup, func() { nf.Close() })
-		e.paths = append(e.paths, path{"nftables", "10.250.200.1:80", "10.250.200.1:81"})
+		e.paths = append(e.paths, path{name: "nftables", bulk: "10.250.200.1:80", echo: "10.250.200.1:81"})
 	}
 	return e, nil
+}
+
+func benchState(ip string, bulk, echo netip.AddrPort) ([]netproxy.Service, []netproxy.Endpoints) {
+	key := netproxy.Key{Namespace: "bench", Name: "svc"}
+	svcs := []netproxy.Service{{
+		Key:        key,
+		ClusterIPs: []netip.Addr{netip.MustParseAddr(ip)},
+		Ports: []netproxy.Port{
+			{Name: "bulk", Protocol: netproxy.TCP, Port: 80},
+			{Name: "echo", Protocol: netproxy.TCP, Port: 81},
+		},
+	}}
+	eps := []netproxy.Endpoints{{Key: key, Endpoints: []netproxy.Endpoint{{
+		IP: bulk.Addr(), Ready: true, Ports: []netproxy.EndpointPort{
+			{Name: "bulk", Protocol: netproxy.TCP, Port: bulk.Port()},
+			{Name: "echo", Protocol: netproxy.TCP, Port: echo.Port()},
+		},
+	}}}}
+	return svcs, eps
+}
+
+// proxyChild runs the userspace proxier process (see childEnv).
+func proxyChild(v string) int {
+	f := strings.Fields(v)
+	if len(f) != 3 {
+		fmt.Fprintf(os.Stderr, "%s: %q: want \"clusterIP bulk echo\"\n", childEnv, v)
+		return 2
+	}
+	bulk, err1 := netip.ParseAddrPort(f[1])
+	echo, err2 := netip.ParseAddrPort(f[2])
+	if err := errors.Join(err1, err2); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", childEnv, err)
+		return 2
+	}
+	if prof := os.Getenv(childEnv + "_CPUPROFILE"); prof != "" {
+		f, err := os.Create(prof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		pprof.StartCPUProfile(f)
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	us, err := userspace.New(userspace.Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer us.Close()
+	svcs, eps := benchState(f[0], bulk, echo)
+	if err := us.Sync(context.Background(), svcs, eps); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin) // until the parent closes it
+	return 0
+}
+
+// procCPU returns the CPU time (user + system) pid has used, 0 for pid 0
+// or when it cannot be read.
+func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// proxyCPU measures the proxy process's CPU time across a benchmark.
+type proxyCPU struct {
+	pid   int
+	start time.Duration
+}
+
+func startProxyCPU(p path) proxyCPU { return proxyCPU{p.pid, procCPU(p.pid)} }
+
+func (c proxyCPU) report(b *testing.B) {
+	if c.pid != 0 && b.N > 0 {
+		b.ReportMetric(float64((procCPU(c.pid)-c.start).Microseconds())/float64(b.N), "proxy-cpu-µs/op")
+	}
 }
 
 func waitListening(addr string) {
@@ -248,6 +370,8 @@ func BenchmarkBulk(b *testing.B) {
 		b.Run(p.name, func(b *testing.B) {
 			b.SetBytes(bulkSize)
 			buf := make([]byte, 256<<10)
+			cpu := startProxyCPU(p)
+			defer cpu.report(b)
 			for b.Loop() {
 				c, err := net.Dial("tcp", p.bulk)
 				if err != nil {
@@ -289,6 +413,8 @@ func BenchmarkRR(b *testing.B) {
 	for _, p := range e.paths {
 		b.Run(p.name, func(b *testing.B) {
 			var lat latencies
+			cpu := startProxyCPU(p)
+			defer cpu.report(b)
 			b.SetParallelism(32) // 64 connections on 2 CPUs
 			b.RunParallel(func(pb *testing.PB) {
 				c, err := net.Dial("tcp", p.echo)
@@ -323,6 +449,8 @@ func BenchmarkConn(b *testing.B) {
 	for _, p := range e.paths {
 		b.Run(p.name, func(b *testing.B) {
 			var lat latencies
+			cpu := startProxyCPU(p)
+			defer cpu.report(b)
 			b.SetParallelism(8)
 			b.RunParallel(func(pb *testing.PB) {
 				msg := make([]byte, 64)

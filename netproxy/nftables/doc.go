@@ -9,12 +9,15 @@
 // up "ip daddr . meta l4proto . th dport" in the verdict map service-ips
 // and jumps to the service port's chain; for destinations that are local
 // addresses of the node ("fib daddr type local") it also looks up
-// "meta l4proto . th dport" in service-nodeports. Without affinity, a
-// service chain DNATs to an endpoint chosen evenly at random straight from
-// a map ("dnat ip to numgen random mod N map @map-svc-..."), masquerading
-// hairpin traffic (a client that is one of the port's endpoints). With
-// affinity it picks an endpoint chain ("numgen random mod N vmap") and the
-// endpoint chain DNATs. With ClientIP affinity, each
+// "meta l4proto . th dport" in service-nodeports. A service port without
+// affinity has no chain of its own, only map elements: it jumps to a DNAT
+// chain shared by all ports with N endpoints ("dnat-N"), which DNATs to
+// an endpoint chosen evenly at random from the shared endpoints map
+// ("dnat ip to ip daddr . meta l4proto . th dport . numgen random mod N
+// map @endpoints"); hairpin traffic (a connection DNATed back to its own
+// source) is masqueraded from postrouting through the hairpin set. With
+// affinity a service port has its own chain, which picks an endpoint chain
+// ("numgen random mod N vmap"), and the endpoint chain DNATs. With ClientIP affinity, each
 // endpoint has a dynamic set of client addresses with the affinity
 // timeout: the service chain first sends a client found in an endpoint's
 // set to that endpoint, and the endpoint chain refreshes the client's
@@ -30,10 +33,10 @@
 //
 // The first Sync writes the whole table in one netlink transaction (create
 // the table if missing, delete it, create it again with everything in it).
-// Later Syncs are incremental, still one transaction: chain, set and map
-// names carry a hash of the route's content, so the chains and map
-// elements of a changed or removed service port are deleted and those of
-// new ones added, and nothing else is touched. A failed incremental sync
+// Later Syncs are incremental, still one transaction: the map elements
+// (and, with affinity, the chains and sets, whose names carry a hash of
+// the route's content) of a changed or removed service port are deleted
+// and those of new ones added, and nothing else is touched. A failed incremental sync
 // falls back to a full rebuild; Config.FullSyncOnly forces it. Either way a
 // packet sees the old ruleset or the new one, never half of either.
 // Established connections are untouched: conntrack keeps their

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -65,6 +66,16 @@ type Proxier struct {
 	// state is what each route installed, by route ID; nil when the table
 	// must be rebuilt in full (first sync, or after a failed one).
 	state map[string]*installed
+	// hairpin counts the installed routes that list each endpoint
+	// address; groups are the shared DNAT chains in the table. Both go
+	// with state.
+	hairpin map[netip.Addr]int
+	groups  map[string]bool
+	// bySvc lists the route IDs of each service in state.
+	bySvc map[netproxy.Key][]string
+	// routes remembers the last desired state, to tell which services
+	// changed.
+	routes *netproxy.RouteCache
 }
 
 var _ netproxy.Proxier = (*Proxier)(nil)
@@ -83,7 +94,7 @@ func New(cfg Config) (*Proxier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Proxier{cfg: cfg}, nil
+	return &Proxier{cfg: cfg, routes: netproxy.NewRouteCache(cfg.NodeName)}, nil
 }
 
 func (p *Proxier) conn() (*nft.Conn, error) {
@@ -118,15 +129,24 @@ func (p *Proxier) conn() (*nft.Conn, error) {
 }
 
 // Sync replaces the table with one serving services, in one transaction.
-func (p *Proxier) Sync(ctx context.Context, services []netproxy.Service, endpoints []netproxy.Endpoints) error {
+func (p *Proxier) Sync(ctx context.Context, services []netproxy.Service, endpoints []netproxy.Endpoints) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	routes := netproxy.Routes(p.cfg.NodeName, services, endpoints)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return ErrClosed
+	}
+	routes, changed := p.routes.Routes(services, endpoints)
+	defer func() {
+		if err != nil {
+			// The cache has moved on to this state: rebuild next time.
+			p.state = nil
+		}
+	}()
+	if p.state != nil && !p.cfg.FullSyncOnly && changed == 0 {
+		return nil
 	}
 	c, err := p.conn()
 	if err != nil {
@@ -135,15 +155,16 @@ func (p *Proxier) Sync(ctx context.Context, services []netproxy.Service, endpoin
 	defer c.CloseLasting()
 	start := time.Now()
 	if p.state != nil && !p.cfg.FullSyncOnly {
-		b := &builder{c: c, cfg: p.cfg, t: &nft.Table{Name: p.cfg.Table, Family: nft.TableFamilyIPv4}, state: map[string]*installed{}}
-		n, err := b.incremental(p.state, routes)
+		b := &builder{c: c, cfg: p.cfg, t: &nft.Table{Name: p.cfg.Table, Family: nft.TableFamilyIPv4}, state: map[string]*installed{},
+			hairpin: maps.Clone(p.hairpin), groups: maps.Clone(p.groups)}
+		n, err := b.incremental(p.state, p.bySvc, p.routes.Changed(), p.routes.For)
 		if err == nil {
 			if n == 0 {
 				return nil
 			}
 			built := time.Now()
 			if err = c.Flush(); err == nil {
-				p.state = b.state
+				p.state, p.hairpin, p.groups, p.bySvc = b.state, b.hairpin, b.groups, b.bySvc
 				p.cfg.Logger.Debug("nftables: synced incrementally", "routes", len(routes), "changed", n,
 					"build", built.Sub(start), "apply", time.Since(built))
 				return nil
@@ -152,7 +173,8 @@ func (p *Proxier) Sync(ctx context.Context, services []netproxy.Service, endpoin
 		p.cfg.Logger.Warn("nftables: incremental sync failed; rebuilding the table", "err", err)
 		p.state = nil
 	}
-	b := &builder{c: c, cfg: p.cfg, t: &nft.Table{Name: p.cfg.Table, Family: nft.TableFamilyIPv4}, state: map[string]*installed{}}
+	b := &builder{c: c, cfg: p.cfg, t: &nft.Table{Name: p.cfg.Table, Family: nft.TableFamilyIPv4}, state: map[string]*installed{},
+		hairpin: map[netip.Addr]int{}, groups: map[string]bool{}}
 	// Create (no-op if present), delete, create: one transaction.
 	c.AddTable(b.t)
 	c.DelTable(b.t)
@@ -163,7 +185,7 @@ func (p *Proxier) Sync(ctx context.Context, services []netproxy.Service, endpoin
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("nftables: apply table %s: %w", p.cfg.Table, err)
 	}
-	p.state = b.state
+	p.state, p.hairpin, p.groups, p.bySvc = b.state, b.hairpin, b.groups, b.bySvc
 	p.cfg.Logger.Debug("nftables: synced", "routes", len(routes), "took", time.Since(start))
 	return nil
 }
@@ -197,13 +219,27 @@ type builder struct {
 	t   *nft.Table
 
 	serviceIPs, nodePorts, noEPIPs, noEPPorts *nft.Set
-	markChain, rejectChain                    *nft.Chain
-	ipElems, npElems, noIPElems, noNPElems    []nft.SetElement
+	// endpoints maps (route number . random index), typed mark . mark so
+	// that nft can print it, to an endpoint
+	// address and port, for every route without affinity; hairpinSet
+	// holds "E . E" for their endpoint addresses E.
+	endpoints, hairpinSet *nft.Set
+	// npEndpoints is the endpoints map of node ports.
+	npEndpoints                            *nft.Set
+	markChain, rejectChain                 *nft.Chain
+	ipElems, npElems, noIPElems, noNPElems []nft.SetElement
+	epElems, hpElems                       []nft.SetElement
+	npEpElems                              []nft.SetElement
+	// groups are the shared DNAT chains in the table (see group).
+	groups  map[string]bool
+	hairpin map[netip.Addr]int
 
 	// cur records what the route being added creates.
 	cur *installed
-	// state is every route's record, by route ID.
+	// state is every route's record, by route ID; bySvc the route IDs
+	// of each service.
 	state map[string]*installed
+	bySvc map[netproxy.Key][]string
 }
 
 // installed is what one route put in the table, so an incremental sync
@@ -212,6 +248,10 @@ type installed struct {
 	chains             []string
 	sets               []string
 	ip, np, noIP, noNP []nft.SetElement
+	// eps and npEps are its elements of the endpoints maps, hairpin
+	// the endpoint addresses it counted.
+	eps, npEps []nft.SetElement
+	hairpin    []netip.Addr
 }
 
 func (b *builder) chain(name string) *nft.Chain {
@@ -255,6 +295,12 @@ func (b *builder) build(routes []netproxy.Route) error {
 	}
 	if b.noEPPorts, err = b.vmap("no-endpoint-nodeports", protoPortKey); err != nil {
 		return err
+	}
+	b.endpoints, b.npEndpoints, b.hairpinSet = sharedSets(b.t)
+	for _, set := range []*nft.Set{b.endpoints, b.npEndpoints, b.hairpinSet} {
+		if err := b.c.AddSet(set, nil); err != nil {
+			return fmt.Errorf("nftables: set %s: %w", set.Name, err)
+		}
 	}
 
 	// Helpers chains.
@@ -317,12 +363,25 @@ func (b *builder) build(routes []netproxy.Route) error {
 		b.rule(ch, &expr.Verdict{Kind: expr.VerdictJump, Chain: "services"})
 	}
 	post := b.base("nat-postrouting", nft.ChainTypeNAT, nft.ChainHookPostrouting, nft.ChainPriorityNATSource)
+	// Hairpin: a connection DNATed back to its own source is
+	// masqueraded, so the reply comes back through the node.
+	b.rule(post,
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(ipsDstNAT), Xor: ne32(0)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: ne32(0)},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 8},
+		&expr.Lookup{SourceRegister: 1, SetName: b.hairpinSet.Name, SetID: b.hairpinSet.ID},
+		&expr.Verdict{Kind: expr.VerdictJump, Chain: b.markChain.Name},
+	)
 	b.rule(post, &expr.Verdict{Kind: expr.VerdictJump, Chain: "masquerading"})
 
+	b.bySvc = map[netproxy.Key][]string{}
 	for _, r := range routes {
-		if err := b.add(routeID(r), r); err != nil {
+		id := routeID(r)
+		if err := b.add(id, r); err != nil {
 			return err
 		}
+		b.bySvc[r.Service] = append(b.bySvc[r.Service], id)
 	}
 	return b.flushElements(b.c.SetAddElements)
 }
@@ -338,6 +397,8 @@ func (b *builder) add(id string, r netproxy.Route) error {
 	b.npElems = append(b.npElems, b.cur.np...)
 	b.noIPElems = append(b.noIPElems, b.cur.noIP...)
 	b.noNPElems = append(b.noNPElems, b.cur.noNP...)
+	b.epElems = append(b.epElems, b.cur.eps...)
+	b.npEpElems = append(b.npEpElems, b.cur.npEps...)
 	b.cur = nil
 	return nil
 }
@@ -350,7 +411,8 @@ func (b *builder) flushElements(op func(*nft.Set, []nft.SetElement) error) error
 	for _, e := range []struct {
 		s  *nft.Set
 		el []nft.SetElement
-	}{{b.serviceIPs, b.ipElems}, {b.nodePorts, b.npElems}, {b.noEPIPs, b.noIPElems}, {b.noEPPorts, b.noNPElems}} {
+	}{{b.serviceIPs, b.ipElems}, {b.nodePorts, b.npElems}, {b.noEPIPs, b.noIPElems}, {b.noEPPorts, b.noNPElems},
+		{b.endpoints, b.epElems}, {b.hairpinSet, b.hpElems}, {b.npEndpoints, b.npEpElems}} {
 		for len(e.el) > 0 {
 			n := min(len(e.el), 256)
 			if err := op(e.s, e.el[:n]); err != nil {
@@ -360,6 +422,7 @@ func (b *builder) flushElements(op func(*nft.Set, []nft.SetElement) error) error
 		}
 	}
 	b.ipElems, b.npElems, b.noIPElems, b.noNPElems = nil, nil, nil, nil
+	b.epElems, b.hpElems, b.npEpElems = nil, nil, nil
 	return nil
 }
 
@@ -369,34 +432,66 @@ func (b *builder) existing() {
 	b.nodePorts = &nft.Set{Table: b.t, Name: "service-nodeports", IsMap: true, Concatenation: true, KeyType: protoPortKey, DataType: nft.TypeVerdict}
 	b.noEPIPs = &nft.Set{Table: b.t, Name: "no-endpoint-services", IsMap: true, Concatenation: true, KeyType: ipProtoPortKey, DataType: nft.TypeVerdict}
 	b.noEPPorts = &nft.Set{Table: b.t, Name: "no-endpoint-nodeports", IsMap: true, Concatenation: true, KeyType: protoPortKey, DataType: nft.TypeVerdict}
+	b.endpoints, b.npEndpoints, b.hairpinSet = sharedSets(b.t)
 	b.markChain = &nft.Chain{Name: "mark-for-masquerade", Table: b.t}
 	b.rejectChain = &nft.Chain{Name: "reject-chain", Table: b.t}
 }
 
-// incremental changes only the routes that differ from the installed
-// state: what a removed or changed route created is deleted (elements,
-// then rules, then its maps, then its chains) and the new routes added,
-// all in one batch. Names carry a hash of the route's content, so a
+// incremental changes only the routes of the services in keys (those
+// added, changed or removed since the installed state; routesOf gives
+// their routes now) that differ from what is installed: what a removed or
+// changed route created is deleted (elements, then rules, then its maps,
+// then its chains) and the new routes added, all in one batch. Names carry a hash of the route's content, so a
 // changed route never reuses a name in the transaction.
-func (b *builder) incremental(prev map[string]*installed, routes []netproxy.Route) (changed int, err error) {
+func (b *builder) incremental(prev map[string]*installed, prevBySvc map[netproxy.Key][]string,
+	keys []netproxy.Key, routesOf func(netproxy.Key) []netproxy.Route) (changed int, err error) {
 	b.existing()
-	ids := make([]string, len(routes))
-	want := make(map[string]bool, len(routes))
-	for i, r := range routes {
-		ids[i] = routeID(r)
-		want[ids[i]] = true
+	b.state = maps.Clone(prev)
+	b.bySvc = maps.Clone(prevBySvc)
+	type route struct {
+		id string
+		r  netproxy.Route
+	}
+	var adds []route
+	want := map[string]bool{}
+	for _, k := range keys {
+		var ids []string
+		for _, r := range routesOf(k) {
+			id := routeID(r)
+			want[id] = true
+			ids = append(ids, id)
+			if _, ok := prev[id]; !ok {
+				adds = append(adds, route{id, r})
+			}
+		}
+		if len(ids) == 0 {
+			delete(b.bySvc, k)
+		} else {
+			b.bySvc[k] = ids
+		}
 	}
 	var gone []*installed
-	for id, in := range prev {
-		if want[id] {
-			b.state[id] = in
-			continue
+	for _, k := range keys {
+		for _, id := range prevBySvc[k] {
+			in := prev[id]
+			if want[id] || in == nil {
+				continue
+			}
+			delete(b.state, id)
+			gone = append(gone, in)
+			b.ipElems = append(b.ipElems, in.ip...)
+			b.npElems = append(b.npElems, in.np...)
+			b.noIPElems = append(b.noIPElems, in.noIP...)
+			b.noNPElems = append(b.noNPElems, in.noNP...)
+			b.epElems = append(b.epElems, in.eps...)
+			b.npEpElems = append(b.npEpElems, in.npEps...)
+			for _, a := range in.hairpin {
+				if b.hairpin[a]--; b.hairpin[a] == 0 {
+					delete(b.hairpin, a)
+					b.hpElems = append(b.hpElems, hairpinElem(a))
+				}
+			}
 		}
-		gone = append(gone, in)
-		b.ipElems = append(b.ipElems, in.ip...)
-		b.npElems = append(b.npElems, in.np...)
-		b.noIPElems = append(b.noIPElems, in.noIP...)
-		b.noNPElems = append(b.noNPElems, in.noNP...)
 	}
 	if err := b.flushElements(b.c.SetDeleteElements); err != nil {
 		return 0, err
@@ -416,20 +511,15 @@ func (b *builder) incremental(prev map[string]*installed, routes []netproxy.Rout
 			b.c.DelChain(&nft.Chain{Name: c, Table: b.t})
 		}
 	}
-	added := 0
-	for i, r := range routes {
-		if _, ok := prev[ids[i]]; ok {
-			continue
-		}
-		if err := b.add(ids[i], r); err != nil {
+	for _, a := range adds {
+		if err := b.add(a.id, a.r); err != nil {
 			return 0, err
 		}
-		added++
 	}
 	if err := b.flushElements(b.c.SetAddElements); err != nil {
 		return 0, err
 	}
-	return len(gone) + added, nil
+	return len(gone) + len(adds), nil
 }
 
 // route adds the chains of one service port.
@@ -570,11 +660,13 @@ func (b *builder) route(id string, r netproxy.Route) error {
 	return nil
 }
 
-// routeDirect adds a service port without affinity: one chain that DNATs
-// straight from a numgen map of endpoint addresses (no per-endpoint
-// chains, so far fewer objects for the kernel to create and re-validate).
-// Hairpin traffic is masqueraded when the client is one of the port's
-// endpoints.
+// routeDirect adds a service port without affinity as map elements only:
+// its destinations jump to the shared DNAT chain for its number of
+// endpoints (see group), its endpoints go in the shared endpoints maps and
+// their addresses in the hairpin set (counted, as routes share them). No
+// chain, rule or set of its own, so a sync at 10,000 services sends a few
+// hundred netlink messages and the kernel has no chain graph to
+// re-validate.
 func (b *builder) routeDirect(id string, r netproxy.Route, proto byte, v4 []netip.Addr) error {
 	var all, local []netip.AddrPort
 	for _, be := range r.Backends {
@@ -585,60 +677,43 @@ func (b *builder) routeDirect(id string, r netproxy.Route, proto byte, v4 []neti
 			}
 		}
 	}
-	dnat := func(name string, eps []netip.AddrPort, masq bool) error {
-		ch := b.chain(name)
-		if masq {
-			b.rule(ch, &expr.Verdict{Kind: expr.VerdictJump, Chain: b.markChain.Name})
+	// Hairpin: the global rule in nat-postrouting masquerades a
+	// connection DNATed to its own source, for the addresses counted
+	// here.
+	seen := map[netip.Addr]bool{}
+	for _, e := range all {
+		a := e.Addr()
+		if seen[a] {
+			continue
 		}
-		hp := &nft.Set{Table: b.t, Name: "hp-" + name, KeyType: nft.TypeIPAddr}
-		seen := map[netip.Addr]bool{}
-		var hpEls []nft.SetElement
-		for _, e := range eps {
-			if !seen[e.Addr()] {
-				seen[e.Addr()] = true
-				a := e.Addr().As4()
-				hpEls = append(hpEls, nft.SetElement{Key: a[:]})
-			}
+		seen[a] = true
+		b.cur.hairpin = append(b.cur.hairpin, a)
+		if b.hairpin[a]++; b.hairpin[a] == 1 {
+			b.hpElems = append(b.hpElems, hairpinElem(a))
 		}
-		if err := b.c.AddSet(hp, hpEls); err != nil {
-			return fmt.Errorf("nftables: hairpin set: %w", err)
-		}
-		b.cur.sets = append(b.cur.sets, hp.Name)
-		b.rule(ch,
-			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
-			&expr.Lookup{SourceRegister: 1, SetName: hp.Name, SetID: hp.ID},
-			&expr.Verdict{Kind: expr.VerdictJump, Chain: b.markChain.Name},
-		)
-		m := &nft.Set{Table: b.t, Name: "map-" + name, IsMap: true, KeyType: nft.TypeInteger,
-			DataType: nft.MustConcatSetType(nft.TypeIPAddr, nft.TypeInetService), KeyByteOrder: binaryutil.NativeEndian}
-		els := make([]nft.SetElement, len(eps))
+	}
+	// elems lists eps under the key prefix k: "k . i" maps to the i-th
+	// endpoint's address and port.
+	elems := func(k []byte, eps []netip.AddrPort) []nft.SetElement {
+		out := make([]nft.SetElement, len(eps))
 		for i, e := range eps {
+			key := make([]byte, len(k)+4)
+			copy(key, k)
+			binary.NativeEndian.PutUint32(key[len(k):], uint32(i))
 			v := make([]byte, 8)
 			a := e.Addr().As4()
 			copy(v, a[:])
 			binary.BigEndian.PutUint16(v[4:], e.Port())
-			els[i] = nft.SetElement{Key: binaryutil.NativeEndian.PutUint32(uint32(i)), Val: v}
+			out[i] = nft.SetElement{Key: key, Val: v}
 		}
-		if err := b.c.AddSet(m, els); err != nil {
-			return fmt.Errorf("nftables: endpoint map: %w", err)
-		}
-		b.cur.sets = append(b.cur.sets, m.Name)
-		b.rule(ch,
-			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
-			&expr.Numgen{Register: 1, Modulus: uint32(len(eps)), Type: unix.NFT_NG_RANDOM},
-			&expr.Lookup{SourceRegister: 1, DestRegister: 1, IsDestRegSet: true, SetName: m.Name, SetID: m.ID},
-			&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 9, Specified: true},
-		)
-		return nil
+		return out
 	}
-	svcChain := "svc-" + id
 	if len(all) > 0 {
-		if err := dnat(svcChain, all, false); err != nil {
-			return err
-		}
+		ch := b.group(groupCluster, len(all))
 		for _, ip := range v4 {
-			b.cur.ip = append(b.cur.ip, nft.SetElement{Key: ipProtoPortElem(ip, proto, r.Port.Port), VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: svcChain}})
+			k := ipProtoPortElem(ip, proto, r.Port.Port)
+			b.cur.ip = append(b.cur.ip, nft.SetElement{Key: k, VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: ch}})
+			b.cur.eps = append(b.cur.eps, elems(k, all)...)
 		}
 	} else {
 		for _, ip := range v4 {
@@ -652,16 +727,55 @@ func (b *builder) routeDirect(id string, r netproxy.Route, proto byte, v4 []neti
 	if r.LocalOnly {
 		ext = local
 	}
+	k := protoPortElem(proto, r.Frontend.NodePort)
 	if len(ext) == 0 {
-		b.cur.noNP = append(b.cur.noNP, nft.SetElement{Key: protoPortElem(proto, r.Frontend.NodePort), VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: b.rejectChain.Name}})
+		b.cur.noNP = append(b.cur.noNP, nft.SetElement{Key: k, VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: b.rejectChain.Name}})
 		return nil
 	}
-	extChain := "ext-" + id
-	if err := dnat(extChain, ext, !r.LocalOnly); err != nil {
-		return err
+	kind := groupNodePort
+	if r.LocalOnly {
+		kind = groupNodePortLocal
 	}
-	b.cur.np = append(b.cur.np, nft.SetElement{Key: protoPortElem(proto, r.Frontend.NodePort), VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: extChain}})
+	b.cur.np = append(b.cur.np, nft.SetElement{Key: k, VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: b.group(kind, len(ext))}})
+	b.cur.npEps = append(b.cur.npEps, elems(k, ext)...)
 	return nil
+}
+
+// Kinds of DNAT chains shared by every route without affinity that has
+// the same number of endpoints.
+const (
+	groupCluster       = "dnat"                // cluster and external IPs
+	groupNodePort      = "nodeport-dnat"       // node ports, masqueraded
+	groupNodePortLocal = "nodeport-local-dnat" // node ports, Local policy
+)
+
+// group returns the DNAT chain of a kind for n endpoints, adding it the
+// first time. The chain finds the route's number from the destination,
+// draws one of its n endpoints at random and DNATs to it: no chain or
+// rule per service, so a sync changes only map elements.
+func (b *builder) group(kind string, n int) string {
+	name := kind + "-" + strconv.Itoa(n)
+	if b.groups[name] {
+		return name
+	}
+	b.groups[name] = true
+	ch := b.c.AddChain(&nft.Chain{Name: name, Table: b.t})
+	// The key "destination . random index" fills 32-bit registers 8 on
+	// (register 1 and on); the endpoints map's value (address . port)
+	// lands in register 1, the port in its second word, register 9.
+	key, m, draw := ipProtoPort(), b.endpoints, uint32(11)
+	if kind != groupCluster {
+		key, m, draw = protoPort(1), b.npEndpoints, 10
+	}
+	if kind == groupNodePort {
+		b.rule(ch, &expr.Verdict{Kind: expr.VerdictJump, Chain: b.markChain.Name})
+	}
+	b.rule(ch, append(key,
+		&expr.Numgen{Register: draw, Modulus: uint32(n), Type: unix.NFT_NG_RANDOM},
+		&expr.Lookup{SourceRegister: 1, DestRegister: 1, IsDestRegSet: true, SetName: m.Name, SetID: m.ID},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 9, Specified: true},
+	)...)
+	return name
 }
 
 // routeID names a service port's chains: a hash of everything the route
@@ -735,6 +849,30 @@ func fibLocal() []expr.Any {
 		&expr.Fib{Register: 1, FlagDADDR: true, ResultADDRTYPE: true},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ne32(unix.RTN_LOCAL)},
 	}
+}
+
+// ipsDstNAT is the conntrack status bit of a DNATed connection.
+const ipsDstNAT = 1 << 5
+
+// sharedSets returns the shared maps and set of table t.
+func sharedSets(t *nft.Table) (endpoints, npEndpoints, hairpin *nft.Set) {
+	epValue := nft.MustConcatSetType(nft.TypeIPAddr, nft.TypeInetService)
+	npEndpoints = &nft.Set{Table: t, Name: "nodeport-endpoints", IsMap: true, Concatenation: true,
+		KeyType: nft.MustConcatSetType(nft.TypeInetProto, nft.TypeInetService, nft.TypeMark), DataType: epValue}
+	endpoints = &nft.Set{Table: t, Name: "endpoints", IsMap: true, Concatenation: true,
+		KeyType: nft.MustConcatSetType(nft.TypeIPAddr, nft.TypeInetProto, nft.TypeInetService, nft.TypeMark), DataType: epValue}
+	hairpin = &nft.Set{Table: t, Name: "hairpin", Concatenation: true,
+		KeyType: nft.MustConcatSetType(nft.TypeIPAddr, nft.TypeIPAddr)}
+	return endpoints, npEndpoints, hairpin
+}
+
+// hairpinElem is the hairpin set's element for endpoint address a.
+func hairpinElem(a netip.Addr) nft.SetElement {
+	k := make([]byte, 8)
+	v := a.As4()
+	copy(k, v[:])
+	copy(k[4:], v[:])
+	return nft.SetElement{Key: k}
 }
 
 func ipProtoPortElem(ip netip.Addr, proto byte, port uint16) []byte {

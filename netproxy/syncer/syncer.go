@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +77,35 @@ type Syncer struct {
 	own      bool
 	dirty    chan struct{}
 	syncs    atomic.Int64
+
+	convMu sync.Mutex // protects the conversion caches
+	// svcConv and epConv keep each object's conversion by resource
+	// version, so a sync converts only what changed.
+	svcConv map[netproxy.Key]converted[netproxy.Service]
+	epConv  map[netproxy.Key]converted[netproxy.Endpoints]
+	gen     uint64
+}
+
+type converted[V any] struct {
+	rv  string
+	v   V
+	err error
+	gen uint64
+}
+
+// convert returns conv(o) for the object named k at resource version rv,
+// from cache when rv has not changed since the last call.
+func convert[O any, V any](cache map[netproxy.Key]converted[V], gen uint64, k netproxy.Key, rv string, o O, conv func(O) (V, error)) (V, error) {
+	if c, ok := cache[k]; ok && rv != "" && c.rv == rv {
+		c.gen = gen
+		cache[k] = c
+		return c.v, c.err
+	}
+	v, err := conv(o)
+	if rv != "" {
+		cache[k] = converted[V]{rv: rv, v: v, err: err, gen: gen}
+	}
+	return v, err
 }
 
 // New returns a Syncer reading st and feeding targets.
@@ -96,7 +126,8 @@ func New(st store.Store, cfg Config, targets ...Target) (*Syncer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Syncer{cfg: cfg, targets: targets, dirty: make(chan struct{}, 1)}
+	s := &Syncer{cfg: cfg, targets: targets, dirty: make(chan struct{}, 1),
+		svcConv: map[netproxy.Key]converted[netproxy.Service]{}, epConv: map[netproxy.Key]converted[netproxy.Endpoints]{}}
 	if cfg.Factory != nil {
 		s.services = informer.For[*types.Service](cfg.Factory)
 		s.eps = informer.For[*types.Endpoints](cfg.Factory)
@@ -200,13 +231,32 @@ func (s *Syncer) Run(ctx context.Context) error {
 }
 
 // State returns the current desired state from the informers' caches.
-// Objects that cannot be converted are logged and left out.
+// Objects that cannot be converted are logged and left out. Objects whose
+// resource version has not changed since the previous call are not
+// converted again: the values returned share memory with earlier calls'
+// and must be treated as read only.
 func (s *Syncer) State() ([]netproxy.Service, []netproxy.Endpoints) {
 	svcs := s.services.List(nil)
 	eps := s.eps.List(nil)
+	s.convMu.Lock()
+	defer s.convMu.Unlock()
+	s.gen++
+	defer func() {
+		// Forget the objects that are gone.
+		for k, c := range s.svcConv {
+			if c.gen != s.gen {
+				delete(s.svcConv, k)
+			}
+		}
+		for k, c := range s.epConv {
+			if c.gen != s.gen {
+				delete(s.epConv, k)
+			}
+		}
+	}()
 	outS := make([]netproxy.Service, 0, len(svcs))
 	for _, o := range svcs {
-		v, err := netproxy.FromService(o)
+		v, err := convert(s.svcConv, s.gen, netproxy.Key{Namespace: o.Namespace, Name: o.Name}, o.ResourceVersion, o, netproxy.FromService)
 		if err != nil {
 			s.cfg.Logger.Warn("syncer: skipping service", "err", err)
 			continue
@@ -215,7 +265,7 @@ func (s *Syncer) State() ([]netproxy.Service, []netproxy.Endpoints) {
 	}
 	outE := make([]netproxy.Endpoints, 0, len(eps))
 	for _, o := range eps {
-		v, err := netproxy.FromEndpoints(o)
+		v, err := convert(s.epConv, s.gen, netproxy.Key{Namespace: o.Namespace, Name: o.Name}, o.ResourceVersion, o, netproxy.FromEndpoints)
 		if err != nil {
 			s.cfg.Logger.Warn("syncer: skipping endpoints", "err", err)
 			continue

@@ -10,7 +10,9 @@
 // A TCP connection goes to one ready endpoint chosen round robin (or the
 // one with the fewest active connections, Config.Balance), or to the
 // endpoint the client address stuck to when the service has ClientIP
-// affinity. Bytes are forwarded with io.Copy between two *net.TCPConn,
+// affinity. Each direction copies through a small pooled buffer while
+// reads come back short (request/response traffic); once a read fills
+// the buffer, the rest goes through io.Copy between the two *net.TCPConn,
 // which Linux turns into splice(2): no copy through user space. A
 // connection that arrives while the port has no ready endpoint is reset at
 // once rather than left hanging. UDP is forwarded per client address, with

@@ -16,6 +16,7 @@ import (
 // that least-connections counts and draining see all its connections.
 type backend struct {
 	addr   netip.AddrPort
+	dial   string // addr, formatted once
 	active atomic.Int64
 	// refs counts the pools using the backend; guarded by Proxier.mu.
 	refs int

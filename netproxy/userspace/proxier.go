@@ -19,8 +19,16 @@ type Proxier struct {
 	// done is closed by Close, stopping drain timers.
 	done chan struct{}
 
-	mu        sync.Mutex // protects everything below, and serialises Sync
-	closed    bool
+	mu     sync.Mutex // protects everything below, and serialises Sync
+	closed bool
+	routes *netproxy.RouteCache
+	// spare is last sync's pool map, cleared and reused as the next
+	// one's; wantListeners is scratch space likewise.
+	spare         map[poolKey]*pool
+	wantListeners map[listenKey]*pool
+	// applied is true when the last Sync applied everything (no listener
+	// failed), so an unchanged state needs no work.
+	applied   bool
 	listeners map[listenKey]*listener
 	pools     map[poolKey]*pool
 	backends  map[netip.AddrPort]*backend
@@ -58,6 +66,7 @@ func New(cfg Config) (*Proxier, error) {
 	return &Proxier{
 		cfg:       cfg.withDefaults(),
 		done:      make(chan struct{}),
+		routes:    netproxy.NewRouteCache(cfg.NodeName),
 		listeners: map[listenKey]*listener{},
 		pools:     map[poolKey]*pool{},
 		backends:  map[netip.AddrPort]*backend{},
@@ -72,14 +81,27 @@ func (p *Proxier) Sync(ctx context.Context, services []netproxy.Service, endpoin
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	routes := netproxy.Routes(p.cfg.NodeName, services, endpoints)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return ErrClosed
 	}
-	wantPools := make(map[poolKey]*pool, len(p.pools))
-	wantListeners := make(map[listenKey]*pool, len(p.listeners))
+	routes, changed := p.routes.Routes(services, endpoints)
+	if changed == 0 && p.applied {
+		return nil // the same state as the last sync, which fully applied
+	}
+	wantPools := p.spare
+	if wantPools == nil {
+		wantPools = make(map[poolKey]*pool, len(p.pools))
+	}
+	clear(wantPools)
+	wantListeners := p.wantListeners
+	if wantListeners == nil {
+		wantListeners = make(map[listenKey]*pool, len(p.listeners))
+		p.wantListeners = wantListeners
+	}
+	clear(wantListeners)
+	defer clear(wantListeners)
 	// Reference counts of backends change in two passes (all increments,
 	// then all decrements) so a backend moving between pools in one sync
 	// is never drained.
@@ -97,7 +119,7 @@ func (p *Proxier) Sync(ctx context.Context, services []netproxy.Service, endpoin
 		for _, b := range bs {
 			be := p.backends[b.Addr]
 			if be == nil {
-				be = &backend{addr: b.Addr, conns: map[*flow]struct{}{}}
+				be = &backend{addr: b.Addr, dial: b.Addr.String(), conns: map[*flow]struct{}{}}
 				p.backends[b.Addr] = be
 			}
 			if be.refs == 0 {
@@ -165,7 +187,9 @@ func (p *Proxier) Sync(ctx context.Context, services []netproxy.Service, endpoin
 			p.drain(b)
 		}
 	}
-	p.pools = wantPools
+	p.pools, p.spare = wantPools, p.pools
+	clear(p.spare)
+	p.applied = len(errs) == 0
 	return errors.Join(errs...)
 }
 
@@ -209,10 +233,12 @@ func (p *Proxier) listen(k listenKey, pl *pool) (*listener, error) {
 	l.pool.Store(pl)
 	switch k.proto {
 	case netproxy.TCP:
-		ln, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(k.addr))
+		lc := net.ListenConfig{KeepAliveConfig: keepAlive}
+		l0, err := lc.Listen(context.Background(), "tcp", k.addr.String())
 		if err != nil {
 			return nil, fmt.Errorf("userspace: listen tcp %s: %w", k.addr, err)
 		}
+		ln := l0.(*net.TCPListener)
 		l.stop = func() { ln.Close() }
 		p.wg.Go(func() { p.serveTCP(ln, l) })
 	case netproxy.UDP:

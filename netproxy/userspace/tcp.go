@@ -5,9 +5,22 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// keepAlive turns TCP keep-alive on with the kernel's timers: one
+// setsockopt per socket instead of four, and a dead peer of an idle proxied
+// connection is still found eventually.
+var keepAlive = net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}
+
+// copyBufSize is the buffer of the first copies of each direction. A read
+// that fills it marks a bulk transfer, which is then handed to io.Copy and
+// so to splice(2); request/response traffic never pays for the pipes.
+const copyBufSize = 16 << 10
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
 type poolRef = atomic.Pointer[pool]
 
@@ -51,8 +64,10 @@ func (p *Proxier) handleTCP(c *net.TCPConn, pl *pool) {
 		if b == nil {
 			break
 		}
-		d := net.Dialer{Timeout: p.cfg.DialTimeout}
-		conn, err := d.Dial("tcp", b.addr.String())
+		// Not Dialer.DialTCP: with no local address it still binds the
+		// socket to 0.0.0.0:0, an extra syscall and port search.
+		d := net.Dialer{Timeout: p.cfg.DialTimeout, KeepAliveConfig: keepAlive}
+		conn, err := d.Dial("tcp", b.dial)
 		if err == nil {
 			up = conn.(*net.TCPConn)
 			break
@@ -76,21 +91,26 @@ func (p *Proxier) handleTCP(c *net.TCPConn, pl *pool) {
 		return
 	default:
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		pipe(up, c)
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { pipe(up, c) })
 	pipe(c, up)
-	<-done
+	wg.Wait()
 	c.Close()
 	up.Close()
 }
 
-// pipe copies src to dst until EOF and then half-closes dst. Both are
-// *net.TCPConn so io.Copy uses dst.ReadFrom, which splices on Linux.
+// pipe copies src to dst until EOF and then half-closes dst. Small
+// reads are copied through a pooled buffer; once a read fills it, the rest
+// goes through io.Copy between two *net.TCPConn, which uses dst.ReadFrom
+// and so splice(2) on Linux.
 func pipe(dst, src *net.TCPConn) {
-	_, err := io.Copy(dst, src)
+	err := copySmall(dst, src)
+	if err == nil {
+		_, err = io.Copy(dst, src)
+	}
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
 	if err != nil {
 		// A reset or a drain: tear both sides down.
 		dst.Close()
@@ -98,6 +118,29 @@ func pipe(dst, src *net.TCPConn) {
 		return
 	}
 	dst.CloseWrite()
+}
+
+// copySmall copies src to dst while reads come back short. It returns
+// nil when a read filled the buffer (a bulk transfer: the caller goes on
+// with splice), io.EOF at the end of src, or the error that stopped it.
+func copySmall(dst, src *net.TCPConn) error {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if n == len(buf) {
+			return nil
+		}
+	}
 }
 
 func addrOf(a net.Addr) netip.Addr {
