@@ -33,6 +33,7 @@ var levels = map[string]int{
 	"runtime/containerd/...":  1,
 	"runtime/exec/...":        1,
 	"runtime/fake/...":        1,
+	"runtime/network/...":     1,
 	"runtime/runtimetest":     1,
 	"netproxy":                1,
 	"netproxy/userspace/...":  1,
@@ -54,6 +55,7 @@ var levels = map[string]int{
 	"sim/...":          3,
 	"examples/...":     3,
 	"internal/gen/...": 3, // code generators, run by go generate
+	"docs/plots":       3, // draws docs/img/bench-*.svg from the benchmark documents
 }
 
 // onlyImports lists level-0 packages a package may import when the

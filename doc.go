@@ -23,7 +23,8 @@
 //     filter/score scheduling framework that embeds with no store.
 //   - reconcile: a generic reconciler loop (work queue, workers, manager).
 //   - runtime: the container Runtime interface and its drivers (containerd,
-//     exec, fake).
+//     exec, fake), and runtime/network, a node's share of the pod network
+//     (CNI configuration, host-gw routes, masquerade).
 //   - netproxy: the Proxier interface and its data paths (userspace,
 //     nftables) and cluster DNS.
 //
@@ -31,8 +32,11 @@
 // HTTP API server and its client), reconcile/informer, reconcile/leader,
 // reconcile/controllers/..., scheduler/runner, runtime/agent, netproxy/syncer.
 //
-// Level 3: the example programs under examples/ (a master, a node, a
-// kubectl-like CLI and the one-command demo cluster), which nothing imports.
+// Level 3: [github.com/coxswain/coxswain/sim], the whole control plane and
+// any number of fake-runtime nodes in one process on virtual time (fault
+// injection, deterministic traces, whole-cluster dry runs, scale runs), and
+// the example programs under examples/ (a master, a node, a kubectl-like CLI
+// and the one-command demo cluster), which nothing imports.
 //
 // A test (arch_test.go) enforces these levels with go list, as well as the
 // rule that only store/internal imports raft and bbolt and only
