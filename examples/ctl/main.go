@@ -23,7 +23,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coxswain/coxswain/examples/internal/master"
 	"github.com/coxswain/coxswain/store/remote"
 )
 
@@ -66,7 +65,7 @@ func (e *env) client() (*remote.Client, error) {
 		home, _ := os.UserHomeDir()
 		path = filepath.Join(home, ".kube", "config")
 	}
-	cc, err := master.LoadKubeconfig(path)
+	cc, err := remote.LoadClientConfig(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the client config %s: %w (set --kubeconfig or KUBECONFIG)", path, err)
 	}
