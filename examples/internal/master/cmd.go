@@ -42,6 +42,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "Cluster directory %s is ready.\n\nStart the master:\n  master run --dir %s\n\nUse the cluster:\n  export KUBECONFIG=%s\n  ctl get nodes\n\nJoin nodes by running on each:\n  %s\n", *dir, *dir, res.Kubeconfig, res.JoinCommand)
 		return 0
+	case "backup":
+		return backupMain(ctx, args, stdout, stderr)
+	case "restore":
+		return restoreMain(args, stdout, stderr)
+	case "user":
+		return userMain(args, stdout, stderr)
 	case "run":
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
@@ -71,6 +77,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 const usage = `usage:
   master init [--dir D] [--server https://ADDR[,https://ADDR...]]   create the CA, admin.conf and a bootstrap token
   master init-defaults                                               print the default configuration as YAML
+  master backup --out FILE [--kubeconfig F]                          fetch a consistent copy of the store (cluster admins)
+  master restore --from FILE --data-dir DIR                          prepare a store directory to start a new cluster from a backup
+  master user --name NAME [--group G,...] --out FILE [--dir D]       a client config for a user, signed by the cluster CA
   master [run] [--config FILE] [flags]                               run a master (flags override the file)`
 
 func parseRun(args []string, stderr io.Writer) (Config, int) {
@@ -91,6 +100,9 @@ func parseRun(args []string, stderr io.Writer) (Config, int) {
 	fs.StringVar(&over.DNSAddr, "dns-addr", "", "cluster DNS address (off to disable)")
 	fs.StringVar(&over.ServiceCIDR, "service-cidr", "", "Service cluster IP range")
 	fs.StringVar(&over.LogLevel, "log-level", "", "debug, info, warn or error")
+	fs.BoolVar(&over.AllocateNodeCIDRs, "allocate-node-cidrs", false, "give each Node a pod CIDR from --cluster-cidr")
+	fs.StringVar(&over.ClusterCIDR, "cluster-cidr", "", "pod address range of the cluster (default 10.244.0.0/16)")
+	fs.IntVar(&over.NodeCIDRMaskSize, "node-cidr-mask-size", 0, "prefix length of each node's pod CIDR (default 24)")
 	fs.StringVar(&disabled, "disable-controllers", "", "controllers not to run, comma-separated")
 	durs := map[string]*Duration{"lease-duration": &over.LeaseDuration, "renew-deadline": &over.RenewDeadline,
 		"retry-period": &over.RetryPeriod, "node-grace-period": &over.NodeGracePeriod,
@@ -138,6 +150,13 @@ func parseRun(args []string, stderr io.Writer) (Config, int) {
 	set(&cfg.DNSAddr, over.DNSAddr)
 	set(&cfg.ServiceCIDR, over.ServiceCIDR)
 	set(&cfg.LogLevel, over.LogLevel)
+	set(&cfg.ClusterCIDR, over.ClusterCIDR)
+	if over.AllocateNodeCIDRs {
+		cfg.AllocateNodeCIDRs = true
+	}
+	if over.NodeCIDRMaskSize != 0 {
+		cfg.NodeCIDRMaskSize = over.NodeCIDRMaskSize
+	}
 	if peers != "" {
 		cfg.Peers = strings.Split(peers, ",")
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/coxswain/coxswain/reconcile/controllers/nodeipam"
 )
 
 // Duration is a time.Duration that reads and writes YAML as "40s".
@@ -63,6 +65,13 @@ type Config struct {
 	// 127.96.0.0/16, a loopback range the userspace proxier binds without
 	// root.
 	ServiceCIDR string `yaml:"serviceCIDR"`
+	// AllocateNodeCIDRs runs the node IPAM controller: each Node gets a
+	// pod CIDR of NodeCIDRMaskSize bits (default 24) from ClusterCIDR
+	// (default 10.244.0.0/16) in spec.podCIDR, as a pod network needs
+	// (nodes running the containerd driver). Default false.
+	AllocateNodeCIDRs bool   `yaml:"allocateNodeCIDRs,omitempty"`
+	ClusterCIDR       string `yaml:"clusterCIDR,omitempty"`
+	NodeCIDRMaskSize  int    `yaml:"nodeCIDRMaskSize,omitempty"`
 	// DNSAddr is where the cluster DNS server listens (UDP and TCP).
 	// Default 127.0.0.1:1053; "off" disables it.
 	DNSAddr string `yaml:"dnsAddr"`
@@ -145,6 +154,12 @@ func (c Config) Validate() error {
 	}
 	if _, err := netip.ParsePrefix(c.ServiceCIDR); err != nil {
 		return fmt.Errorf("config: serviceCIDR: invalid value %q: %w", c.ServiceCIDR, err)
+	}
+	if c.AllocateNodeCIDRs || c.ClusterCIDR != "" || c.NodeCIDRMaskSize != 0 {
+		ipam := nodeipam.Config{ClusterCIDR: c.ClusterCIDR, NodeMaskSize: c.NodeCIDRMaskSize}
+		if err := ipam.Validate(); err != nil {
+			return fmt.Errorf("config: clusterCIDR %q, nodeCIDRMaskSize %d: %w", c.ClusterCIDR, c.NodeCIDRMaskSize, err)
+		}
 	}
 	for i, p := range c.Peers {
 		id, addr, ok := strings.Cut(p, "=")

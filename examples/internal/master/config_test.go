@@ -24,6 +24,9 @@ func TestValidate(t *testing.T) {
 		{"bad api addr", func(c *Config) { c.APIAddr = "nope" }, "apiAddr"},
 		{"bad cidr", func(c *Config) { c.ServiceCIDR = "10.0.0.0/99" }, "serviceCIDR"},
 		{"bad peer", func(c *Config) { c.Peers = []string{"m1"} }, "peers[0]"},
+		{"node CIDRs", func(c *Config) { c.AllocateNodeCIDRs, c.ClusterCIDR, c.NodeCIDRMaskSize = true, "10.32.0.0/12", 26 }, ""},
+		{"bad cluster cidr", func(c *Config) { c.AllocateNodeCIDRs, c.ClusterCIDR = true, "10.32.0.0" }, "clusterCIDR"},
+		{"node mask too long", func(c *Config) { c.NodeCIDRMaskSize = 31 }, "nodeCIDRMaskSize 31"},
 		{"renew over lease", func(c *Config) { c.RenewDeadline = c.LeaseDuration }, "renewDeadline"},
 		{"bad level", func(c *Config) { c.LogLevel = "loud" }, "logLevel"},
 	}
@@ -122,7 +125,7 @@ func TestInit(t *testing.T) {
 	if res.JoinCommand != want {
 		t.Errorf("JoinCommand = %q, want %q", res.JoinCommand, want)
 	}
-	cc, err := LoadKubeconfig(res.Kubeconfig)
+	cc, err := remote.LoadClientConfig(res.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}

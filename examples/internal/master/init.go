@@ -71,7 +71,7 @@ func Init(dir string, servers []string) (InitResult, error) {
 	if err != nil {
 		return InitResult{}, err
 	}
-	kc, err := WriteKubeconfig(remote.ClientConfig{
+	kc, err := remote.WriteKubeconfig(remote.ClientConfig{
 		Server: servers[0], Servers: servers[1:], CAData: ca.CertPEM(), CertData: cert, KeyData: key,
 	}, "coxswain")
 	if err != nil {

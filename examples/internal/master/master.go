@@ -24,17 +24,13 @@ import (
 	"github.com/coxswain/coxswain/netproxy/syncer"
 	"github.com/coxswain/coxswain/reconcile"
 	"github.com/coxswain/coxswain/reconcile/controllers"
-	"github.com/coxswain/coxswain/reconcile/controllers/cronjob"
-	"github.com/coxswain/coxswain/reconcile/controllers/daemonset"
-	"github.com/coxswain/coxswain/reconcile/controllers/job"
+	"github.com/coxswain/coxswain/reconcile/controllers/nodeipam"
 	"github.com/coxswain/coxswain/reconcile/controllers/nodelifecycle"
 	"github.com/coxswain/coxswain/reconcile/controllers/podautoscaler"
 	"github.com/coxswain/coxswain/reconcile/controllers/record"
-	"github.com/coxswain/coxswain/reconcile/controllers/statefulset"
 	"github.com/coxswain/coxswain/reconcile/controllers/volume"
 	"github.com/coxswain/coxswain/reconcile/informer"
 	"github.com/coxswain/coxswain/reconcile/leader"
-	"github.com/coxswain/coxswain/runtime/agent"
 	"github.com/coxswain/coxswain/scheduler/runner"
 	"github.com/coxswain/coxswain/store"
 	"github.com/coxswain/coxswain/store/remote"
@@ -42,11 +38,8 @@ import (
 	"github.com/coxswain/coxswain/types"
 )
 
-// Extra controllers this build runs besides controllers.AddAll's, by name.
-var extraControllers = []string{"nodelifecycle", "daemonset", "statefulset", "job", "cronjob", "podautoscaler", "volume"}
-
-// Controllers lists every controller a master runs.
-func Controllers() []string { return append(controllers.Names(), extraControllers...) }
+// Controllers lists every controller a master knows, by name.
+func Controllers() []string { return controllers.Names() }
 
 // Master is one running master. Build it with New; Run it once.
 type Master struct {
@@ -171,7 +164,7 @@ func (m *Master) Run(ctx context.Context) error {
 	goRun("quota", quota.Run)
 	api, err := remote.NewServer(db, remote.Config{
 		Authenticator: remote.Authenticators{&remote.CertAuthenticator{Roots: m.ca.Pool()}, remote.NewBootstrapTokens(db, nil)},
-		Authorizer:    remote.Authorizers{nodeCacheReads(), remote.NewNodeAuthorizer(db), rbac},
+		Authorizer:    remote.Authorizers{remote.NewNodeAuthorizer(db), rbac},
 		Admission:     remote.Admissions{remote.NodeRestriction(), quota, serviceAdmission(al)},
 		Ready: func() error {
 			if db.Leader().ID == "" {
@@ -190,6 +183,7 @@ func (m *Master) Run(ctx context.Context) error {
 	api.Handle(remote.CAPath, jh)
 	api.Handle(remote.JoinPath, jh)
 	api.Handle(NodeProxyPath, &nodeProxy{st: db, log: log})
+	api.Handle(BackupPath, backupHandler(db, log.With("component", "backup")))
 	apiCert, apiKey, err := m.ca.Issue(pki.Request{CommonName: "apiserver", IPs: hostIPs(cfg.APIAddr), DNSNames: []string{"localhost"}, Server: true})
 	if err != nil {
 		return err
@@ -357,59 +351,20 @@ func (m *Master) controllerManager(el reconcile.Elector) (*reconcile.Manager, er
 		return nil, err
 	}
 	rec := record.NewStore(db, "controller-manager", nil, log)
-	if err := controllers.AddAll(mgr, db, f, controllers.Config{Disabled: m.cfg.DisabledControllers, Logger: log, Recorder: rec, Registerer: nil}); err != nil {
+	cc := controllers.Config{Disabled: m.cfg.DisabledControllers, Logger: log, Recorder: rec}
+	cc.NodeLifecycle = nodelifecycle.Config{
+		MonitorPeriod: m.cfg.NodeMonitorPeriod.D(), GracePeriod: m.cfg.NodeGracePeriod.D(),
+		DefaultTolerationSeconds: int64(m.cfg.PodEvictionTimeout.D() / time.Second),
+		EvictionQPS:              m.cfg.EvictionQPS, FullDisruptionQPS: m.cfg.EvictionQPS,
+	}
+	cc.PodAutoscaler = podautoscaler.Config{SyncPeriod: m.cfg.HPASyncPeriod.D(), CPUInitializationPeriod: m.cfg.HPASyncPeriod.D()}
+	cc.Volume.Provisioners = map[string]volume.Provisioner{volume.HostPathProvisionerName: &volume.HostPath{Root: m.cfg.VolumeDir}}
+	if m.cfg.AllocateNodeCIDRs {
+		cc.Enabled = append(cc.Enabled, controllers.NodeIPAM)
+		cc.NodeIPAM = nodeipam.Config{ClusterCIDR: m.cfg.ClusterCIDR, NodeMaskSize: m.cfg.NodeCIDRMaskSize}
+	}
+	if err := controllers.AddAll(mgr, db, f, cc); err != nil {
 		return nil, err
-	}
-	disabled := map[string]bool{}
-	for _, d := range m.cfg.DisabledControllers {
-		disabled[d] = true
-	}
-	add := func(name string, mk func() (reconcile.Runnable, error)) error {
-		if disabled[name] {
-			return nil
-		}
-		r, err := mk()
-		if err != nil {
-			return fmt.Errorf("%s controller: %w", name, err)
-		}
-		return mgr.Add(r)
-	}
-	steps := []struct {
-		name string
-		mk   func() (reconcile.Runnable, error)
-	}{
-		{"nodelifecycle", func() (reconcile.Runnable, error) {
-			return nodelifecycle.New(db, f, nodelifecycle.Config{
-				MonitorPeriod: m.cfg.NodeMonitorPeriod.D(), GracePeriod: m.cfg.NodeGracePeriod.D(),
-				DefaultTolerationSeconds: int64(m.cfg.PodEvictionTimeout.D() / time.Second),
-				EvictionQPS:              m.cfg.EvictionQPS, FullDisruptionQPS: m.cfg.EvictionQPS,
-				Recorder: rec, Logger: log})
-		}},
-		{"daemonset", func() (reconcile.Runnable, error) {
-			return daemonset.New(db, f, daemonset.Config{Recorder: rec, Logger: log})
-		}},
-		{"statefulset", func() (reconcile.Runnable, error) {
-			return statefulset.New(db, f, statefulset.Config{Recorder: rec, Logger: log})
-		}},
-		{"job", func() (reconcile.Runnable, error) { return job.New(db, f, job.Config{Recorder: rec, Logger: log}) }},
-		{"podautoscaler", func() (reconcile.Runnable, error) {
-			ms := &podautoscaler.AgentMetrics{Source: &agent.MetricsSource{Store: db}}
-			return podautoscaler.New(db, f, ms, podautoscaler.Config{SyncPeriod: m.cfg.HPASyncPeriod.D(),
-				CPUInitializationPeriod: m.cfg.HPASyncPeriod.D(), Recorder: rec, Logger: log})
-		}},
-		{"volume", func() (reconcile.Runnable, error) {
-			hp := &volume.HostPath{Root: m.cfg.VolumeDir}
-			return volume.New(db, f, volume.Config{Provisioners: map[string]volume.Provisioner{volume.HostPathProvisionerName: hp},
-				Recorder: rec, Logger: log})
-		}},
-		{"cronjob", func() (reconcile.Runnable, error) {
-			return cronjob.New(db, f, cronjob.Config{Recorder: rec, Logger: log})
-		}},
-	}
-	for _, s := range steps {
-		if err := add(s.name, s.mk); err != nil {
-			return nil, err
-		}
 	}
 	return mgr, nil
 }
@@ -465,20 +420,4 @@ func (m *Master) httpHandler() (http.Handler, error) {
 	mux.Handle("/ui", uiHandler(m.cfg.Name))
 	mux.Handle("/", http.RedirectHandler("/ui", http.StatusFound))
 	return mux, nil
-}
-
-// nodeCacheReads lets nodes list and watch ConfigMaps and Secrets: the agent
-// keeps them in informer caches, which the Node authorizer (get by name
-// only) does not allow. This widens what a node credential can read; a
-// cluster that needs the narrower rule should run agents that get by name.
-func nodeCacheReads() remote.Authorizer {
-	return remote.AuthorizerFunc(func(_ context.Context, a remote.Attributes) (remote.Decision, string, error) {
-		if a.User == nil || !a.User.InGroup(remote.GroupNodes) || !a.IsResource || a.Subresource != "" {
-			return remote.NoOpinion, "", nil
-		}
-		if (a.Resource == "configmaps" || a.Resource == "secrets") && (a.Verb == "list" || a.Verb == "watch" || a.Verb == "get") {
-			return remote.Allow, "nodes cache configmaps and secrets", nil
-		}
-		return remote.NoOpinion, "", nil
-	})
 }
