@@ -408,20 +408,19 @@ func (c *Controller) manage(ctx context.Context, key string, j *types.Job, st *t
 	if n <= 0 {
 		return active, 0, nil
 	}
-	// Back-off after failures.
-	if st.Failed > 0 {
-		c.mu.Lock()
-		last, ok := c.lastFail[j.UID]
-		c.mu.Unlock()
-		if ok {
-			d := c.cfg.BackoffBase
-			for i := int32(1); i < st.Failed && d < c.cfg.BackoffMax; i++ {
-				d *= 2
-			}
-			d = min(d, c.cfg.BackoffMax)
-			if wait := last.Add(d).Sub(now); wait > 0 {
-				return active, wait, nil
-			}
+	// Back-off after failures. lastFail, not st.Failed, says whether a
+	// failure was counted: the cached Job's status may not show it yet.
+	c.mu.Lock()
+	last, ok := c.lastFail[j.UID]
+	c.mu.Unlock()
+	if ok {
+		d := c.cfg.BackoffBase
+		for i := int32(1); i < st.Failed && d < c.cfg.BackoffMax; i++ {
+			d *= 2
+		}
+		d = min(d, c.cfg.BackoffMax)
+		if wait := last.Add(d).Sub(now); wait > 0 {
+			return active, wait, nil
 		}
 	}
 	var indexes []int
