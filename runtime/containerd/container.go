@@ -93,7 +93,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 }
 
 func (r *Runtime) newContainer(ctx context.Context, c *container, pausePID uint32, netns string) (ctrd.Container, string, error) {
-	img, err := r.client.GetImage(ctx, c.cfg.Image)
+	name, err := normalize(c.cfg.Image)
+	if err != nil {
+		return nil, "", err
+	}
+	img, err := r.client.GetImage(ctx, name)
 	if errdefs.IsNotFound(err) {
 		return nil, "", fmt.Errorf("image %q is not present (pull or load it first): %w", c.cfg.Image, runtime.ErrNotFound)
 	} else if err != nil {

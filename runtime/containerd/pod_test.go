@@ -93,6 +93,25 @@ func TestContainersOfAPodTalkOverLocalhost(t *testing.T) {
 	}
 }
 
+// TestShortImageName creates a container from the image's short name, as
+// pod specs usually give it ("coxswain/testbin:1" for
+// "docker.io/coxswain/testbin:1").
+func TestShortImageName(t *testing.T) {
+	rt := newTestRuntime(t)
+	sb, sbc := pod(t, rt, "short")
+	short := strings.TrimPrefix(testImage, "docker.io/")
+	id, err := rt.CreateContainer(context.Background(), sb, runtime.ContainerConfig{Name: "app", Image: short, Args: []string{"exit", "0"}, LogPath: "app.log"}, sbc)
+	if err != nil {
+		t.Fatalf("CreateContainer with image %q: %v", short, err)
+	}
+	if err := rt.StartContainer(context.Background(), id); err != nil {
+		t.Fatalf("StartContainer: %v", err)
+	}
+	if st := waitExit(t, rt, id); st.ExitCode != 0 {
+		t.Errorf("container of image %q exited %d, want 0", short, st.ExitCode)
+	}
+}
+
 func TestAPodReachesAnotherPodsIP(t *testing.T) {
 	rt := newTestRuntime(t)
 	a, ac := pod(t, rt, "server-pod")
