@@ -78,11 +78,12 @@ const (
 	stDirty                        // added again while processing
 )
 
-// entry is the queue's record of one key, present in the map while the key
-// is queued, processing, delayed for a retry or has failures to remember.
-// The ring holds entries, so Get needs no map operation.
+// entry is the queue's record of one key, present in the table while the
+// key is queued, processing, delayed for a retry or has failures to
+// remember. The ring holds entries, so Get needs no table operation.
 type entry[K comparable] struct {
 	key   K
+	hash  uint64 // key's hash in the queue's table
 	state uint8
 	fails int       // consecutive AddRateLimited, until Forget
 	stamp time.Time // add or Get time, only with metrics
@@ -92,9 +93,6 @@ func (e *entry[K]) idle() bool { return e.state == 0 && e.fails == 0 }
 
 // getSpins is how many times Get yields before it sleeps on an empty queue.
 const getSpins = 4
-
-// maxFree bounds the free list of entries kept for reuse.
-const maxFree = 1024
 
 // Queue is a deduplicating, rate-limited, delaying work queue of keys. See
 // the package documentation for its semantics. It is safe for concurrent
@@ -110,8 +108,8 @@ type Queue[K comparable] struct {
 	mu         sync.Mutex   // guards every field below
 	cond       sync.Cond    // signalled when the ring grows or the queue shuts down
 	ready      atomic.Int64 // ring.len(), readable without the lock
-	items      map[K]*entry[K]
-	free       []*entry[K]
+	items      table[K]
+	free       []*entry[K] // idle entries for reuse, at most the peak number tracked
 	ring       ring[*entry[K]]
 	processing int           // keys between Get and Done
 	shutting   bool          // ShutDown was called
@@ -139,7 +137,7 @@ func NewQueue[K comparable](cfg QueueConfig) (*Queue[K], error) {
 		cfg:    cfg,
 		clk:    cfg.Clock,
 		m:      m,
-		items:  make(map[K]*entry[K]),
+		items:  newTable[K](),
 		tokens: float64(cfg.Burst),
 		last:   cfg.Clock.Now(),
 		wake:   make(chan struct{}, 1),
@@ -151,10 +149,10 @@ func NewQueue[K comparable](cfg QueueConfig) (*Queue[K], error) {
 
 // entry returns k's entry, creating it (idle) if needed.
 func (q *Queue[K]) entry(k K) *entry[K] {
-	if e := q.items[k]; e != nil {
+	e, h := q.items.lookup(k)
+	if e != nil {
 		return e
 	}
-	var e *entry[K]
 	if n := len(q.free); n > 0 {
 		e = q.free[n-1]
 		q.free = q.free[:n-1]
@@ -162,21 +160,19 @@ func (q *Queue[K]) entry(k K) *entry[K] {
 		e = new(entry[K])
 	}
 	e.key = k
-	q.items[k] = e
+	q.items.insert(e, h)
 	return e
 }
 
-// update drops e from the map once it becomes idle (keeping the struct for
-// reuse), so the map holds only keys the queue is tracking.
+// update drops e from the table once it becomes idle (keeping the struct
+// for reuse), so the table holds only keys the queue is tracking.
 func (q *Queue[K]) update(e *entry[K]) {
 	if !e.idle() {
 		return
 	}
-	delete(q.items, e.key)
-	if len(q.free) < maxFree {
-		*e = entry[K]{}
-		q.free = append(q.free, e)
-	}
+	q.items.remove(e)
+	*e = entry[K]{}
+	q.free = append(q.free, e)
 }
 
 // Add queues k unless it is already waiting. If k is being processed it is
@@ -256,7 +252,7 @@ func (q *Queue[K]) Get() (k K, ok bool) {
 // nothing.
 func (q *Queue[K]) Done(k K) {
 	q.mu.Lock()
-	e := q.items[k]
+	e := q.items.get(k)
 	if e == nil || e.state&stProcessing == 0 {
 		q.mu.Unlock()
 		return
@@ -422,7 +418,7 @@ func (q *Queue[K]) takeToken() time.Duration {
 // from BaseDelay. Call it when k was processed successfully.
 func (q *Queue[K]) Forget(k K) {
 	q.mu.Lock()
-	if e := q.items[k]; e != nil && e.fails != 0 {
+	if e := q.items.get(k); e != nil && e.fails != 0 {
 		e.fails = 0
 		q.update(e)
 	}
@@ -434,7 +430,7 @@ func (q *Queue[K]) Forget(k K) {
 func (q *Queue[K]) NumRequeues(k K) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if e := q.items[k]; e != nil {
+	if e := q.items.get(k); e != nil {
 		return e.fails
 	}
 	return 0
