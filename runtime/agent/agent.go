@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -36,19 +37,22 @@ type Agent struct {
 	metrics               *metrics
 
 	factory  *informer.Factory
-	cms      *informer.Informer[*types.ConfigMap]
-	secrets  *informer.Informer[*types.Secret]
 	services *informer.Informer[*types.Service]
+	// refs are the ConfigMaps and Secrets the node's pods use, each watched
+	// by name.
+	refs *objectRefs
 	// nodes is every Node, when Config.Network is set; nodesChanged is
 	// poked when one's pod CIDR or addresses change.
 	nodes        *informer.Informer[*types.Node]
 	nodesChanged chan struct{}
 
 	running atomic.Bool
-	// syncs counts pod worker syncs (for tests and benchmarks).
-	syncs  atomic.Int64
-	synced chan struct{} // closed once the first pod list is dispatched
-	wg     sync.WaitGroup
+	// syncs counts pod worker syncs and relists runtime relists (for tests
+	// and benchmarks).
+	syncs   atomic.Int64
+	relists atomic.Int64
+	synced  chan struct{} // closed once the first pod list is dispatched
+	wg      sync.WaitGroup
 
 	mu sync.Mutex // protects the fields below
 	// ctx is Run's context, for pod workers.
@@ -65,6 +69,8 @@ type Agent struct {
 	podCIDR     string
 	ln          net.Listener
 	rtVersion   runtime.Version
+	// rng draws the resync jitter.
+	rng *rand.Rand
 }
 
 // New returns an agent that runs the pods bound to cfg.NodeName in st
@@ -88,6 +94,7 @@ func New(st store.Store, rt runtime.Runtime, cfg Config) (*Agent, error) {
 	cfg.StatusUpdateFrequency = or(cfg.StatusUpdateFrequency, defaultStatusUpdate)
 	cfg.StatusReportFrequency = or(cfg.StatusReportFrequency, defaultStatusReport)
 	cfg.SyncPeriod = or(cfg.SyncPeriod, defaultSync)
+	cfg.ResyncPeriod = or(cfg.ResyncPeriod, defaultResync)
 	cfg.StaticPodPeriod = or(cfg.StaticPodPeriod, defaultStaticPeriod)
 	cfg.EvictionPeriod = or(cfg.EvictionPeriod, defaultEvictionCheck)
 	cfg.EvictionMemoryAvailable = or(cfg.EvictionMemoryAvailable, defaultEvictionMem)
@@ -108,6 +115,7 @@ func New(st store.Store, rt runtime.Runtime, cfg Config) (*Agent, error) {
 		pods:    map[string]*types.Pod{},
 		workers: map[string]*podWorker{},
 		static:  map[string]*types.Pod{},
+		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -130,8 +138,7 @@ func New(st store.Store, rt runtime.Runtime, cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	a.factory = f
-	a.cms = informer.For[*types.ConfigMap](f)
-	a.secrets = informer.For[*types.Secret](f)
+	a.refs = newObjectRefs(a)
 	a.services = informer.For[*types.Service](f)
 	if cfg.Network != nil {
 		a.watchNodes()
@@ -231,23 +238,86 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
-// relistLoop wakes every pod worker each SyncPeriod, so that container exits,
-// probe periods and back-offs are noticed.
+// relistLoop lists the runtime's sandboxes and containers each SyncPeriod
+// and wakes the pod workers whose sandboxes or containers changed since the
+// last relist, or whose next sync is due.
 func (a *Agent) relistLoop(ctx context.Context) {
 	t := a.clk.NewTicker(a.cfg.SyncPeriod)
 	defer t.Stop()
+	var last map[string]uint64
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C():
+			cur := a.relist(ctx)
+			now := a.clk.Now()
 			a.mu.Lock()
-			for _, w := range a.workers {
-				w.poke()
+			for uid, w := range a.workers {
+				if cur == nil || cur[uid] != last[uid] || w.isDue(now) {
+					w.poke()
+				}
 			}
 			a.mu.Unlock()
+			last = cur
+			a.relists.Add(1)
 		}
 	}
+}
+
+// relist returns a fingerprint of each pod's sandboxes and containers in
+// the runtime, by pod UID; nil when the runtime could not be listed.
+func (a *Agent) relist(ctx context.Context) map[string]uint64 {
+	sbs, err := a.rt.ListPodSandboxes(ctx, runtimeAll)
+	if err != nil {
+		return nil
+	}
+	cs, err := a.rt.ListContainers(ctx, runtime.ContainerFilter{})
+	if err != nil {
+		return nil
+	}
+	fp := make(map[string]uint64, len(sbs))
+	for _, sb := range sbs {
+		fp[sb.UID] += fingerprint(sb.ID, string(sb.State), 0, 0)
+	}
+	for _, c := range cs {
+		uid := c.Labels[runtime.LabelPodUID]
+		fp[uid] += fingerprint(c.ID, string(c.State), c.Attempt, c.ExitCode)
+	}
+	return fp
+}
+
+// fingerprint hashes one sandbox's or container's state (FNV-1a); a pod's
+// fingerprint is the sum over its sandboxes and containers, so their order
+// does not matter.
+func fingerprint(id, state string, attempt uint32, code int) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= 1099511628211
+		}
+		h ^= 0xff
+		h *= 1099511628211
+	}
+	mix(id)
+	mix(state)
+	for _, v := range []uint64{uint64(attempt), uint64(int64(code))} {
+		for i := 0; i < 8; i++ {
+			h ^= v >> (8 * i) & 0xff
+			h *= 1099511628211
+		}
+	}
+	return h
+}
+
+// resyncAfter returns ResyncPeriod plus a random jitter of up to half of it.
+func (a *Agent) resyncAfter() time.Duration {
+	d := a.cfg.ResyncPeriod
+	a.mu.Lock()
+	j := a.rng.Int64N(int64(d)/2 + 1)
+	a.mu.Unlock()
+	return d + time.Duration(j)
 }
 
 // runtimeVersion returns the runtime's version, remembering the last good one.

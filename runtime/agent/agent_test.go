@@ -111,7 +111,11 @@ func TestInitContainersInOrder(t *testing.T) {
 	if n := len(e.containers("i2")); n != 0 {
 		t.Fatalf("i2 started before i1 finished")
 	}
-	got := e.pod("init")
+	var got *types.Pod
+	e.eventually("the pending status written", func() bool {
+		got = e.pod("init")
+		return got.Status.Phase != ""
+	})
 	if got.Status.Phase != types.PodPending || cond(got, types.PodInitialized) != types.ConditionFalse {
 		t.Errorf("phase %s initialized %s", got.Status.Phase, cond(got, types.PodInitialized))
 	}

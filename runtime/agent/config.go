@@ -58,9 +58,21 @@ type Config struct {
 	// StatusReportFrequency is how often the node's status is written even
 	// when unchanged. Default 5m.
 	StatusReportFrequency time.Duration
-	// SyncPeriod is how often every pod worker compares the runtime with the
-	// pod's spec (the kubelet's PLEG relist). Default 1s.
+	// SyncPeriod is how often the agent relists the runtime's sandboxes and
+	// containers (the kubelet's PLEG relist, one call for the whole node)
+	// and wakes the pod workers whose containers changed or that have
+	// something due: a probe, a restart or image pull back-off, an active
+	// deadline, a failed volume setup. A pod's change in the store, a change
+	// to a ConfigMap or Secret it uses and an eviction wake its worker at
+	// once. Default 1s.
 	SyncPeriod time.Duration
+	// ResyncPeriod is how often a pod worker with nothing due syncs anyway
+	// (a safety resync), plus a random jitter of up to half of it. Default
+	// 10s.
+	ResyncPeriod time.Duration
+	// Seed seeds the resync jitter, so that a simulation replays exactly. 0
+	// is a valid seed.
+	Seed uint64
 	// StaticPodDir, when set, is polled for static pod manifests.
 	StaticPodDir string
 	// StaticPodPeriod is how often StaticPodDir is read. Default 20s.
@@ -114,6 +126,7 @@ const (
 	defaultStatusUpdate  = 10 * time.Second
 	defaultStatusReport  = 5 * time.Minute
 	defaultSync          = time.Second
+	defaultResync        = 10 * time.Second
 	defaultStaticPeriod  = 20 * time.Second
 	defaultEvictionMem   = 100 << 20
 	defaultEvictionCheck = 10 * time.Second
@@ -128,7 +141,7 @@ func (c Config) Validate() error {
 	}{
 		{"HeartbeatInterval", c.HeartbeatInterval}, {"LeaseDuration", c.LeaseDuration},
 		{"StatusUpdateFrequency", c.StatusUpdateFrequency}, {"StatusReportFrequency", c.StatusReportFrequency},
-		{"SyncPeriod", c.SyncPeriod}, {"StaticPodPeriod", c.StaticPodPeriod}, {"EvictionPeriod", c.EvictionPeriod},
+		{"SyncPeriod", c.SyncPeriod}, {"ResyncPeriod", c.ResyncPeriod}, {"StaticPodPeriod", c.StaticPodPeriod}, {"EvictionPeriod", c.EvictionPeriod},
 	} {
 		if d.v < 0 {
 			return fmt.Errorf("%w: %s must not be negative, got %v", ErrInvalidConfig, d.name, d.v)

@@ -25,8 +25,15 @@
 // pod CIDR or addresses change, to route to their pods.
 //
 // The pods: a list+watch of the pods with spec.nodeName=<node> feeds one
-// worker per pod, as the kubelet's pod workers. A worker syncs when its pod
-// changes and every SyncPeriod (the kubelet's relist): it sets up volumes,
+// worker per pod, as the kubelet's pod workers. Every SyncPeriod the agent
+// relists the runtime (one ListPodSandboxes and one ListContainers for the
+// node, the kubelet's PLEG) and wakes only the workers whose sandboxes or
+// containers changed since the last relist, or that have something due (a
+// probe, a back-off, the active deadline, a status just written, a failed
+// volume setup). A worker also syncs at once when its pod, or a ConfigMap or
+// Secret it uses, changes, and otherwise every ResyncPeriod (10s plus up to
+// 5s of jitter drawn from Config.Seed) as a safety net; a pod whose state
+// has not changed costs nothing in between. A sync sets up volumes,
 // runs the sandbox, the init containers one at a time (each must exit 0),
 // then the app containers; restarts exited containers by the restart policy
 // with a crash-loop back-off (10s after the first exit, doubling to 5
@@ -61,7 +68,8 @@
 // the pod: emptyDir (medium Memory is a tmpfs when the agent runs as root on
 // Linux, else a plain directory), hostPath with its type checks,
 // configMap, secret and downwardAPI projected as files and rewritten when
-// the source changes by an atomic writer (files in a fresh "..data_*"
+// the source changes (the object's watch wakes the pods using it) by an
+// atomic writer (files in a fresh "..data_*"
 // directory, a "..data" symlink swapped by rename, each name a symlink
 // through "..data", as the kubelet does), and persistentVolumeClaim through
 // the bound PersistentVolume's hostPath or local path.
@@ -69,10 +77,23 @@
 // # Environment
 //
 // Containers get their environment from runtime.ContainerConfigFor, with
-// configMaps and secrets read from the agent's informer caches and the
-// service variables of the services that exist when the container starts.
+// configMaps and secrets read as below and the service variables of the services that exist when the container starts.
 // Pods with the ClusterFirst DNS policy get Config.ClusterDNS and the search
 // path <ns>.svc.<domain> svc.<domain> <domain>.
+//
+// # ConfigMaps and Secrets
+//
+// The agent reads only the ConfigMaps and Secrets its pods use (configMap
+// and secret volumes, env valueFrom, envFrom, imagePullSecrets), as the
+// kubelet's watch-based managers do: each is listed and watched on its own,
+// by namespace and a metadata.name field selector, from when the first pod
+// that uses it is synced until the last such pod finishes or goes
+// (reference-counted). These are exactly the reads store/remote's
+// NodeAuthorizer grants a node, so a node credential needs no list or watch
+// of every ConfigMap and Secret of the cluster. Until its first read, a
+// pod's volume setup waits for it; a read that fails (forbidden, say) keeps
+// the pod in ContainerCreating or CreateContainerConfigError with the error,
+// and is retried with back-off.
 //
 // # Static pods
 //

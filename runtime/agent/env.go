@@ -10,22 +10,24 @@ import (
 	"github.com/coxswain/coxswain/types"
 )
 
-// sources resolves configMap and secret references from the agent's
-// informer caches.
+// sources resolves configMap and secret references from the objects the
+// agent watches for its pods.
 type sources struct{ a *Agent }
 
 var _ runtime.Sources = sources{}
 
-func (s sources) ConfigMap(_ context.Context, namespace, name string) (*types.ConfigMap, error) {
-	if cm, ok := s.a.cms.Get(namespace, name); ok {
-		return cm, nil
+func (s sources) ConfigMap(ctx context.Context, namespace, name string) (*types.ConfigMap, error) {
+	cm, err := s.a.refs.configMap(ctx, namespace, name)
+	if err != nil || cm != nil {
+		return cm, err
 	}
 	return nil, fmt.Errorf("configmap %q not found in namespace %q: %w", name, namespace, runtime.ErrNotFound)
 }
 
-func (s sources) Secret(_ context.Context, namespace, name string) (*types.Secret, error) {
-	if sec, ok := s.a.secrets.Get(namespace, name); ok {
-		return sec, nil
+func (s sources) Secret(ctx context.Context, namespace, name string) (*types.Secret, error) {
+	sec, err := s.a.refs.secret(ctx, namespace, name)
+	if err != nil || sec != nil {
+		return sec, err
 	}
 	return nil, fmt.Errorf("secret %q not found in namespace %q: %w", name, namespace, runtime.ErrNotFound)
 }

@@ -204,6 +204,10 @@ func (w *podWorker) writeStatus(ctx context.Context, pod *types.Pod) types.PodSt
 		p := cur.DeepCopyObject().(*types.Pod)
 		p.Status = s
 		_, err := w.a.st.UpdateStatus(ctx, p)
+		// The status changed (or failed to be written): look again soon,
+		// as what follows a change (a container just started becoming
+		// ready, say) is not always a change the relist sees.
+		w.changed = true
 		if err == nil {
 			w.a.metrics.podStatusUpdates.Inc()
 			return s

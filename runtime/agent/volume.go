@@ -90,8 +90,11 @@ func (v *podVolumes) setupOne(ctx context.Context, pod *types.Pod, vol *types.Vo
 		v.paths[vol.Name] = p
 	case vol.ConfigMap != nil:
 		src := vol.ConfigMap
-		cm, ok := v.a.cms.Get(pod.Namespace, src.Name)
-		if !ok {
+		cm, err := v.a.refs.configMap(ctx, pod.Namespace, src.Name)
+		if err != nil {
+			return err
+		}
+		if cm == nil {
 			if src.Optional == nil || !*src.Optional {
 				return fmt.Errorf("configmap %q not found", src.Name)
 			}
@@ -111,8 +114,11 @@ func (v *podVolumes) setupOne(ctx context.Context, pod *types.Pod, vol *types.Vo
 		return v.write(vol.Name, dir, payload)
 	case vol.Secret != nil:
 		src := vol.Secret
-		sec, ok := v.a.secrets.Get(pod.Namespace, src.SecretName)
-		if !ok {
+		sec, err := v.a.refs.secret(ctx, pod.Namespace, src.SecretName)
+		if err != nil {
+			return err
+		}
+		if sec == nil {
 			if src.Optional == nil || !*src.Optional {
 				return fmt.Errorf("secret %q not found", src.SecretName)
 			}

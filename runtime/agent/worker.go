@@ -48,6 +48,8 @@ type podWorker struct {
 	removed bool
 	// evict, when set, is the message of a pending eviction.
 	evict string
+	// due is when the worker must sync next even if nothing changed.
+	due time.Time
 
 	// The fields below belong to the worker's goroutine.
 	sandboxID  string
@@ -72,6 +74,12 @@ type podWorker struct {
 	invalidChecked bool
 	// volErr is the last volume setup failure.
 	volErr error
+	// changed is set when a sync wrote the pod's status (or failed to):
+	// the next sync comes at the next relist.
+	changed bool
+	// refsPod is the pod whose ConfigMaps and Secrets are registered with
+	// the agent's objectRefs; nil when none are.
+	refsPod *types.Pod
 }
 
 // ctrState is what the worker knows of one container of the pod.
@@ -139,6 +147,78 @@ func (w *podWorker) setEvict(msg string) {
 	w.poke()
 }
 
+func (w *podWorker) setDue(t time.Time) {
+	w.mu.Lock()
+	w.due = t
+	w.mu.Unlock()
+}
+
+// isDue reports whether the worker's next sync is due at now.
+func (w *podWorker) isDue(now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !now.Before(w.due)
+}
+
+// nextSync returns when the worker must sync again if nothing wakes it
+// sooner: at the next SyncPeriod after a status change or while something
+// is pending (a back-off, a
+// failed volume setup, a container not yet started, a deletion not yet
+// finished), at a probe's or the active deadline's due time, else after
+// ResyncPeriod with jitter. Runs on the worker's goroutine.
+func (w *podWorker) nextSync() time.Time {
+	now := w.a.clk.Now()
+	soon := now.Add(w.a.cfg.SyncPeriod)
+	due := now.Add(w.a.resyncAfter())
+	pod, removed, _ := w.snapshot()
+	if (removed || pod.DeletionTimestamp != nil) && !w.finalized {
+		return soon
+	}
+	if w.terminal != "" || w.finalized {
+		return due
+	}
+	if w.changed || w.volErr != nil || w.sandboxID == "" {
+		w.changed = false
+		return soon
+	}
+	for _, st := range w.ctrs {
+		if st.waitReason != "" || st.id == "" {
+			return soon
+		}
+	}
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		st := w.ctrs[c.Name]
+		if st == nil {
+			return soon
+		}
+		if st.status.State != runtime.ContainerRunning {
+			continue
+		}
+		// The probes that apply now: the startup probe until it passed,
+		// then liveness and readiness.
+		probes := [3]bool{probeStartup: c.StartupProbe != nil && !st.startupDone,
+			probeLiveness: c.LivenessProbe != nil && st.startupDone, probeReadiness: c.ReadinessProbe != nil && st.startupDone}
+		for i, ps := range st.probes {
+			if !probes[i] {
+				continue
+			}
+			if ps.next.IsZero() {
+				return soon
+			}
+			if ps.next.Before(due) {
+				due = ps.next
+			}
+		}
+	}
+	if d := pod.Spec.ActiveDeadlineSeconds; d != nil {
+		if end := w.startTime.Add(time.Duration(*d) * time.Second); end.Before(due) {
+			due = end
+		}
+	}
+	return due
+}
+
 func (w *podWorker) snapshot() (*types.Pod, bool, string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -146,10 +226,12 @@ func (w *podWorker) snapshot() (*types.Pod, bool, string) {
 }
 
 func (w *podWorker) run(ctx context.Context) {
+	defer w.a.refs.release(w.uid)
 	for {
 		if done := w.syncSafe(ctx); done {
 			return
 		}
+		w.setDue(w.nextSync())
 		select {
 		case <-ctx.Done():
 			return
@@ -194,6 +276,7 @@ func (w *podWorker) sync(ctx context.Context) bool {
 		w.adopt(ctx, pod)
 	}
 	if removed || pod.DeletionTimestamp != nil {
+		w.dropRefs()
 		if w.finalized {
 			return removed
 		}
@@ -242,6 +325,7 @@ func (w *podWorker) sync(ctx context.Context) bool {
 		w.invalidChecked = true
 	}
 	if w.terminal != "" {
+		w.dropRefs()
 		if !w.killedOnFinish {
 			w.killPod(ctx, pod, w.grace(pod))
 			w.refresh(ctx)
@@ -252,6 +336,7 @@ func (w *podWorker) sync(ctx context.Context) bool {
 		}
 		return false
 	}
+	w.useRefs(ctx, pod)
 	w.syncPod(ctx, pod, now)
 	w.refresh(ctx)
 	st := w.writeStatus(ctx, pod)
@@ -267,6 +352,24 @@ func (w *podWorker) sync(ctx context.Context) bool {
 		w.killedOnFinish = true
 	}
 	return false
+}
+
+// useRefs registers the ConfigMaps and Secrets pod uses, so that the agent
+// watches them while the pod runs.
+func (w *podWorker) useRefs(ctx context.Context, pod *types.Pod) {
+	if w.refsPod == pod {
+		return
+	}
+	w.a.refs.set(ctx, w.uid, podObjectRefs(pod))
+	w.refsPod = pod
+}
+
+// dropRefs stops watching the objects the pod used.
+func (w *podWorker) dropRefs() {
+	if w.refsPod != nil {
+		w.a.refs.release(w.uid)
+		w.refsPod = nil
+	}
 }
 
 // invalid reports why a pod cannot run at all: it fails validation, or it
@@ -433,9 +536,11 @@ func (w *podWorker) syncPod(ctx context.Context, pod *types.Pod, now time.Time) 
 		switch {
 		case st.id == "":
 			w.start(ctx, pod, c, st, now)
+			readyIfUnprobed(c, st)
 		case st.status.State == runtime.ContainerExited:
 			if shouldRestart(policy, st.status.ExitCode) {
 				w.restart(ctx, pod, c, st, now)
+				readyIfUnprobed(c, st)
 			}
 		case st.status.State == runtime.ContainerRunning:
 			w.probe(ctx, pod, c, st, now)
@@ -447,6 +552,15 @@ func (w *podWorker) syncPod(ctx context.Context, pod *types.Pod, now time.Time) 
 	if allRunning && !w.started {
 		w.started = true
 		w.a.metrics.podStartLatency.Observe(now.Sub(w.startTime).Seconds())
+	}
+}
+
+// readyIfUnprobed marks a container that has no probes ready as soon as it
+// runs, so that the status write that reports it running also reports it
+// ready (one write instead of two).
+func readyIfUnprobed(c *types.Container, st *ctrState) {
+	if st.status.State == runtime.ContainerRunning && c.StartupProbe == nil && c.LivenessProbe == nil && c.ReadinessProbe == nil {
+		st.startupDone, st.ready = true, true
 	}
 }
 
