@@ -10,12 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/coxswain/coxswain/examples/internal/master"
-	"github.com/coxswain/coxswain/runtime/containerd"
 	"github.com/coxswain/coxswain/store"
 	"github.com/coxswain/coxswain/store/remote"
 	"github.com/coxswain/coxswain/types"
@@ -54,31 +52,32 @@ type cluster struct {
 	demoapp string
 	out     io.Writer
 
-	masters  []*proc
-	nodes    []*proc
-	apis     []string // https URLs, one per master
-	https    []string // web view base URLs, one per master
-	dnsAddrs []string // one per master
-	kc       string
-	init     master.InitResult
-	cl       *remote.Client
+	masters []*proc
+	nodes   []*proc
+	ctrds   []*proc  // containerd flavour: each node's containerd
+	nsPaths []string // containerd flavour: each node's network namespace
+	appCmd  string   // the demo app's command in the pods
+	// svcClient makes the requests to Services: from a place that reaches
+	// ClusterIPs.
+	svcClient *http.Client
+	apis      []string // https URLs, one per master
+	https     []string // web view base URLs, one per master
+	dnsAddrs  []string // one per master
+	kc        string
+	init      master.InitResult
+	cl        *remote.Client
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func freeAddr() string { return freeAddrOn("127.0.0.1") }
 
-func freeAddr() string {
-	p, err := freePort()
+// freeAddrOn returns host:port with a port free on host.
+func freeAddrOn(host string) string {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		panic(err)
 	}
-	return "127.0.0.1:" + strconv.Itoa(p)
+	defer l.Close()
+	return l.Addr().String()
 }
 
 func (c *cluster) say(format string, args ...any) { fmt.Fprintf(c.out, format+"\n", args...) }
@@ -100,21 +99,23 @@ func Run(ctx context.Context, opt Options) ([]Result, error) {
 	}
 	if opt.Runtime == "containerd" {
 		if os.Geteuid() != 0 {
-			return nil, errors.New("--runtime containerd needs root (and a running containerd)")
+			return nil, errors.New("--runtime containerd needs root (network namespaces, a bridge, containerd and runc)")
 		}
-		if _, err := os.Stat(containerd.DefaultAddress); err != nil {
-			return nil, fmt.Errorf("--runtime containerd: containerd is not running (no socket at %s)", containerd.DefaultAddress)
+		if err := ctrCheck(); err != nil {
+			return nil, err
 		}
-		return nil, errors.New("--runtime containerd: the demo's workloads are host programs (the demo app binary, sh); " +
-			"running them as containers needs a demo app image, which this build does not make yet — " +
-			"run examples/node --runtime containerd by hand with your own images instead")
+		// What a killed run left behind (the flavour's names are fixed).
+		if err := ctrSweep(""); err != nil {
+			return nil, fmt.Errorf("--runtime containerd: sweeping a previous run: %w", err)
+		}
+	} else {
+		becomeSubreaper()
 	}
-	becomeSubreaper()
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{opt: opt, exe: exe, out: opt.Out}
+	c := &cluster{opt: opt, exe: exe, out: opt.Out, svcClient: httpc}
 	if opt.Dir == "" {
 		d, err := os.MkdirTemp("", "coxswain-demo-")
 		if err != nil {
@@ -149,15 +150,24 @@ func (c *cluster) up(ctx context.Context) error {
 		return err
 	}
 	c.say("▶ Working directory %s (logs in %s/logs)", c.dir, c.dir)
-	// The demo app.
+	ctr := c.opt.Runtime == "containerd"
+	// The demo app: a host program for the exec driver, an image (built
+	// with the nodes) for containerd.
 	c.demoapp = c.opt.DemoApp
-	if c.demoapp == "" {
+	c.appCmd = c.demoapp
+	if ctr {
+		c.appCmd = "/demoapp"
+		if err := c.ctrBridgeUp(); err != nil {
+			return err
+		}
+	} else if c.demoapp == "" {
 		c.demoapp = filepath.Join(c.dir, "demoapp")
 		c.say("▶ Building the demo app (go build examples/cluster/demoapp)")
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", c.demoapp, "github.com/coxswain/coxswain/examples/cluster/demoapp")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("building the demo app: %v: %s", err, out)
 		}
+		c.appCmd = c.demoapp
 	}
 	// Masters.
 	type maddr struct{ api, peer, http, dns string }
@@ -165,6 +175,10 @@ func (c *cluster) up(ctx context.Context) error {
 	var peers []string
 	for i := range c.opt.Masters {
 		a := maddr{api: freeAddr(), peer: freeAddr(), http: freeAddr(), dns: freeAddr()}
+		if ctr {
+			// The nodes, in their own namespaces, reach the masters on the bridge.
+			a.api, a.dns = freeAddrOn(ctrGW), freeAddrOn(ctrGW)
+		}
 		ms = append(ms, a)
 		peers = append(peers, fmt.Sprintf("master-%d=%s", i+1, a.peer))
 		c.apis = append(c.apis, "https://"+a.api)
@@ -187,13 +201,16 @@ func (c *cluster) up(ctx context.Context) error {
 			"--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "1s",
 			"--node-grace-period", "6s", "--node-monitor-period", "1s", "--pod-eviction-timeout", "3s",
 			"--eviction-qps", "1", "--hpa-sync-period", "2s", "--log-level", "warn"}}
+		if ctr {
+			p.args = append(p.args, "--allocate-node-cidrs", "--cluster-cidr", ctrClusterCIDR, "--service-cidr", ctrServiceCIDR)
+		}
 		if err := p.start(c.exe); err != nil {
 			return err
 		}
 		c.masters = append(c.masters, p)
 	}
 	c.say("▶ Started %d masters (store members over mutual TLS, API servers over HTTPS)", len(ms))
-	cc, err := master.LoadKubeconfig(c.kc)
+	cc, err := remote.LoadClientConfig(c.kc)
 	if err != nil {
 		return err
 	}
@@ -213,24 +230,35 @@ func (c *cluster) up(ctx context.Context) error {
 	c.say("  ✓ API servers answer; store leader elected")
 	// Nodes.
 	c.say("▶ Joining %d nodes: %s", c.opt.Nodes, strings.Replace(res.JoinCommand, res.Token, "<token>", 1))
-	for i := range c.opt.Nodes {
-		name := fmt.Sprintf("node-%d", i+1)
-		proxy := "none"
-		if i == 0 {
-			proxy = "userspace"
-		}
-		p := &proc{name: name, log: filepath.Join(c.dir, "logs", name+".log"), args: []string{"__node", "join",
+	nodeArgs := func(i int, name string) []string {
+		return []string{"__node", "join",
 			"--name", name, "--server", strings.Join(c.apis, ","), "--token", res.Token,
 			"--discovery-token-ca-cert-hash", res.CAHash, "--state-dir", filepath.Join(c.dir, name),
-			"--runtime", c.opt.Runtime, "--proxy", proxy, "--pod-cidr", fmt.Sprintf("127.1.%d.0/24", i+1),
+			"--runtime", c.opt.Runtime,
 			"--cluster-dns", strings.Join(c.dnsAddrs, ","), "--heartbeat-interval", "1s", "--status-update-frequency", "1s",
-			"--stop-pods-on-exit", "--log-level", "warn"}}
-		if err := p.start(c.exe); err != nil {
+			"--stop-pods-on-exit", "--log-level", "warn"}
+	}
+	if ctr {
+		if err := c.ctrNodes(ctx, nodeArgs); err != nil {
 			return err
 		}
-		c.nodes = append(c.nodes, p)
+		c.say("  (each node runs the nftables Service proxy and host-gw routes to the others' pod ranges; the demo calls Services from node-1's namespace)")
+	} else {
+		for i := range c.opt.Nodes {
+			name := fmt.Sprintf("node-%d", i+1)
+			proxy := "none"
+			if i == 0 {
+				proxy = "userspace"
+			}
+			p := &proc{name: name, log: filepath.Join(c.dir, "logs", name+".log"),
+				args: append(nodeArgs(i, name), "--proxy", proxy, "--pod-cidr", fmt.Sprintf("127.1.%d.0/24", i+1))}
+			if err := p.start(c.exe); err != nil {
+				return err
+			}
+			c.nodes = append(c.nodes, p)
+		}
+		c.say("  (all processes share this host, so ClusterIPs live on loopback and only node-1 runs the Service proxy)")
 	}
-	c.say("  (all processes share this host, so ClusterIPs live on loopback and only node-1 runs the Service proxy)")
 	if err := waitFor(ctx, 60*time.Second, func() (bool, string) {
 		n, err := c.readyNodes(ctx)
 		return n == c.opt.Nodes, fmt.Sprintf("%d of %d nodes ready (%v)", n, c.opt.Nodes, err)
@@ -266,7 +294,7 @@ func nodeReady(n *types.Node) bool {
 
 func (c *cluster) known() map[int]bool {
 	m := map[int]bool{}
-	for _, p := range append(append([]*proc{}, c.masters...), c.nodes...) {
+	for _, p := range append(append(append([]*proc{}, c.masters...), c.nodes...), c.ctrds...) {
 		p.mu.Lock()
 		if p.cmd != nil {
 			m[p.cmd.Process.Pid] = true
@@ -280,7 +308,16 @@ func (c *cluster) teardown() {
 	if c.cl != nil {
 		c.cl.Close()
 	}
-	if len(c.masters)+len(c.nodes) == 0 {
+	if c.opt.Runtime == "containerd" {
+		defer func() {
+			if err := ctrSweep(c.dir); err != nil {
+				c.say("  ✗ cleaning up: %v", err)
+			} else {
+				c.say("  ✓ namespaces, bridge, mounts and cgroups removed")
+			}
+		}()
+	}
+	if len(c.masters)+len(c.nodes)+len(c.ctrds) == 0 {
 		return
 	}
 	c.say("▶ Tearing down: nodes stop their pods, then the masters stop")
@@ -289,6 +326,12 @@ func (c *cluster) teardown() {
 		go func() { p.stop(15 * time.Second); done <- struct{}{} }()
 	}
 	for range c.nodes {
+		<-done
+	}
+	for _, p := range c.ctrds {
+		go func() { p.stop(10 * time.Second); done <- struct{}{} }()
+	}
+	for range c.ctrds {
 		<-done
 	}
 	for _, p := range c.masters {
@@ -327,8 +370,10 @@ func waitFor(ctx context.Context, timeout time.Duration, cond func() (bool, stri
 
 var httpc = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
-func get(url string) (string, error) {
-	r, err := httpc.Get(url)
+func get(url string) (string, error) { return getWith(httpc, url) }
+
+func getWith(hc *http.Client, url string) (string, error) {
+	r, err := hc.Get(url)
 	if err != nil {
 		return "", err
 	}

@@ -6,7 +6,9 @@
 //
 //	go run ./examples/cluster            # the whole demo
 //	go run ./examples/cluster --keep     # then keep the cluster for ctl
+//	sudo go run ./examples/cluster --runtime containerd   # real containers, nodes in network namespaces
 //	go run ./examples/cluster --steps deploy,service
+//	go run ./examples/cluster --sim --nodes 5000 --pods 150000   # scale report
 //
 // The binary re-executes itself as each master (__master) and node (__node).
 package main
@@ -52,8 +54,13 @@ func run(ctx context.Context, args []string) int {
 	fs.IntVar(&opt.Nodes, "nodes", 3, "number of nodes")
 	fs.StringVar(&opt.Dir, "dir", "", "working directory (default: a temporary one, removed at the end)")
 	fs.StringVar(&opt.DemoApp, "demoapp", "", "prebuilt demo app binary (default: go build it)")
+	simMode := fs.Bool("sim", false, "run the scale simulation on virtual time instead of the demo (with --nodes, --pods)")
+	simPods := fs.Int("pods", 1500, "with --sim: how many pods to run")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *simMode {
+		return runSim(ctx, fs, opt.Nodes, *simPods, os.Stdout, os.Stderr)
 	}
 	if stepList != "" {
 		for _, s := range strings.Split(stepList, ",") {

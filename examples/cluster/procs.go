@@ -15,9 +15,11 @@ import (
 // proc is one child process (a master or a node), leading its own process
 // group so that it and everything it started can be signalled together.
 type proc struct {
-	name string
-	args []string
-	log  string
+	name  string
+	prog  string // the program; "" runs the cluster binary itself
+	args  []string
+	log   string
+	netns string // the network namespace to start in; "" is ours
 
 	mu   sync.Mutex // guards cmd and done
 	cmd  *exec.Cmd
@@ -29,10 +31,12 @@ func (p *proc) start(exe string) error {
 	if err != nil {
 		return err
 	}
+	if p.prog != "" {
+		exe = p.prog
+	}
 	cmd := exec.Command(exe, p.args...)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = procAttr()
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd, p.netns); err != nil {
 		f.Close()
 		return fmt.Errorf("starting %s: %w", p.name, err)
 	}

@@ -96,7 +96,7 @@ spec:
       terminationGracePeriodSeconds: 2
       containers:
       - name: web
-        image: coxswain/demoapp:v1
+        image: %s
         command: [%q]
         env:
         - {name: VERSION, value: v1}
@@ -183,7 +183,7 @@ func (c *cluster) pods(ctx context.Context, sel string) ([]*types.Pod, error) {
 }
 
 func stepDeploy(ctx context.Context, c *cluster) (string, error) {
-	if err := c.apply(ctx, fmt.Sprintf(webManifest, c.demoapp)); err != nil {
+	if err := c.apply(ctx, fmt.Sprintf(webManifest, c.image("v1"), c.appCmd)); err != nil {
 		return "", err
 	}
 	c.say("    ctl apply -f web.yaml  (Deployment web, Service web)")
@@ -230,7 +230,7 @@ func (c *cluster) curl(ctx context.Context, n int) (map[string]int, string, erro
 	seen := map[string]int{}
 	var lastErr error
 	for range n {
-		b, err := get(url)
+		b, err := getWith(c.svcClient, url)
 		if err != nil {
 			lastErr = err
 			continue
@@ -303,14 +303,23 @@ func stepScale(ctx context.Context, c *cluster) (string, error) {
 	return "6 of 6 replicas available", nil
 }
 
-func setVersion(d *types.Deployment, v string) {
+// image is the demo app's image of version v. The containerd flavour
+// names it in full, as it was imported into the nodes' containerds.
+func (c *cluster) image(v string) string {
+	if c.opt.Runtime == "containerd" {
+		return ctrImage + ":" + v
+	}
+	return "coxswain/demoapp:" + v
+}
+
+func setVersion(d *types.Deployment, v, image string) {
 	for i := range d.Spec.Template.Spec.Containers[0].Env {
 		e := &d.Spec.Template.Spec.Containers[0].Env[i]
 		if e.Name == "VERSION" {
 			e.Value = v
 		}
 	}
-	d.Spec.Template.Spec.Containers[0].Image = "coxswain/demoapp:" + v
+	d.Spec.Template.Spec.Containers[0].Image = image
 }
 
 func (c *cluster) expectVersion(ctx context.Context, v string) error {
@@ -326,7 +335,7 @@ func (c *cluster) expectVersion(ctx context.Context, v string) error {
 
 func stepRollout(ctx context.Context, c *cluster) (string, error) {
 	c.say("    ctl set image deployment/web web=coxswain/demoapp:v2; ctl rollout status deployment/web")
-	if err := c.updateWeb(ctx, func(d *types.Deployment) { setVersion(d, "v2") }); err != nil {
+	if err := c.updateWeb(ctx, func(d *types.Deployment) { setVersion(d, "v2", c.image("v2")) }); err != nil {
 		return "", err
 	}
 	if err := c.waitRollout(ctx, 75*time.Second); err != nil {
@@ -424,8 +433,13 @@ func stepNodeKill(ctx context.Context, c *cluster) (string, error) {
 	}
 	victim := c.nodes[vi]
 	c.say("    killing %s (agent and its %d web pods) — node grace 6s, pod eviction after 3s", victim.name, count[victim.name])
-	victim.kill()
-	sweepOrphans(c.known())
+	if c.opt.Runtime == "containerd" {
+		// A pulled plug: the node, its containerd, the shims and the pods.
+		c.ctrKillNode(vi)
+	} else {
+		victim.kill()
+		sweepOrphans(c.known())
+	}
 	start := time.Now()
 	if err := waitFor(ctx, 30*time.Second, func() (bool, string) {
 		o, err := c.cl.Get(ctx, "Node", "", victim.name)
@@ -481,7 +495,7 @@ spec:
       terminationGracePeriodSeconds: 1
       containers:
       - name: db
-        image: coxswain/demoapp:v1
+        image: %s
         command: [%q]
         env:
         - name: POD_NAME
@@ -492,7 +506,7 @@ spec:
 `
 
 func stepStatefulSet(ctx context.Context, c *cluster) (string, error) {
-	if err := c.apply(ctx, fmt.Sprintf(dbManifest, c.demoapp)); err != nil {
+	if err := c.apply(ctx, fmt.Sprintf(dbManifest, c.image("v1"), c.appCmd)); err != nil {
 		return "", err
 	}
 	var names []string
@@ -553,12 +567,22 @@ spec:
       restartPolicy: Never
       containers:
       - name: pi
-        image: busybox
-        command: [sh, -c, "echo computing; sleep 1; echo 3.14159"]
+        image: %s
+        command: %s
 `
 
+// jobContainer is the Job's image and command: a shell on the host for the
+// exec driver, the demo app's pi mode in its image for containerd.
+func (c *cluster) jobContainer() (image, command string) {
+	if c.opt.Runtime == "containerd" {
+		return c.image("v1"), `[/demoapp, pi]`
+	}
+	return "busybox", `[sh, -c, "echo computing; sleep 1; echo 3.14159"]`
+}
+
 func stepJob(ctx context.Context, c *cluster) (string, error) {
-	if err := c.apply(ctx, jobManifest); err != nil {
+	image, command := c.jobContainer()
+	if err := c.apply(ctx, fmt.Sprintf(jobManifest, image, command)); err != nil {
 		return "", err
 	}
 	if err := waitFor(ctx, 60*time.Second, func() (bool, string) {
@@ -611,7 +635,7 @@ func stepHPA(ctx context.Context, c *cluster) (string, error) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for lctx.Err() == nil {
-				_, _ = get(url + "burn?ms=200")
+				_, _ = getWith(c.svcClient, url+"burn?ms=200")
 			}
 		}()
 	}

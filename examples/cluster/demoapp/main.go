@@ -1,7 +1,8 @@
 // Command demoapp is the demo's service: an HTTP server that answers every
 // request with its pod name and version, listening on $POD_IP:$PORT (the exec
 // driver gives each pod its own loopback address). GET /burn keeps a cpu busy
-// for a while, for the autoscaling step.
+// for a while, for the autoscaling step. "demoapp pi" instead prints pi and
+// exits, for the Job step in the demo app's image.
 package main
 
 import (
@@ -18,6 +19,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "pi" {
+		fmt.Println("computing")
+		time.Sleep(time.Second)
+		fmt.Println("3.14159")
+		return
+	}
 	host := os.Getenv("POD_IP")
 	port := os.Getenv("PORT")
 	if port == "" {
