@@ -68,6 +68,8 @@ type masterOptions struct {
 	controllers bool
 	// electionTimeout tunes raft; 0 means 300ms.
 	electionTimeout time.Duration
+	// metrics, when set, is every API server's metrics.k8s.io provider.
+	metrics remote.MetricsProvider
 }
 
 func newMaster(t testing.TB, o masterOptions) *master {
@@ -149,6 +151,7 @@ func newMaster(t testing.TB, o masterOptions) *master {
 			Logger:           quiet(),
 			BookmarkInterval: 200 * time.Millisecond,
 			Ready:            func() error { return nil },
+			Metrics:          o.metrics,
 		})
 		if err != nil {
 			t.Fatal(err)

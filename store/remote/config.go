@@ -77,6 +77,13 @@ type Config struct {
 	// over plain HTTP). nil means http.DefaultTransport.
 	NodeTransport http.RoundTripper
 
+	// Metrics, when set, serves the resource metrics API
+	// (metrics.k8s.io/v1beta1 NodeMetrics and PodMetrics, what `kubectl
+	// top` reads), listed in discovery and authorized as resources nodes
+	// and pods of group metrics.k8s.io. nil leaves the group out, and
+	// kubectl top says "Metrics API not available".
+	Metrics MetricsProvider
+
 	// Clock is used for timeouts, rate limits and token expiry; nil means
 	// the real clock.
 	Clock clock.Clock

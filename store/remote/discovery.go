@@ -68,7 +68,9 @@ type discovery struct {
 
 var allVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
 
-func newDiscovery(s *types.Scheme) *discovery {
+// newDiscovery builds the documents of the kinds of s and of the extra
+// group versions (served by handlers rather than stored).
+func newDiscovery(s *types.Scheme, extra ...APIResourceList) *discovery {
 	lists := map[string]*APIResourceList{}
 	groups := map[string]map[string]bool{}
 	for _, k := range s.Kinds() {
@@ -114,6 +116,14 @@ func newDiscovery(s *types.Scheme) *discovery {
 		{Name: "selfsubjectaccessreviews", SingularName: "selfsubjectaccessreview", Kind: "SelfSubjectAccessReview", Verbs: []string{"create"}},
 	}}
 	groups[authzGroup] = map[string]bool{"v1": true}
+	for _, l := range extra {
+		lists[l.GroupVersion] = &l
+		g, v, _ := strings.Cut(l.GroupVersion, "/")
+		if groups[g] == nil {
+			groups[g] = map[string]bool{}
+		}
+		groups[g][v] = true
+	}
 
 	d := &discovery{docs: map[string][]byte{}}
 	for gv, l := range lists {

@@ -19,6 +19,9 @@
 // Accept header asks for one. pods/eviction honours PodDisruptionBudgets,
 // pods/log is passed on to the node's agent, and /openapi/v3 lists the
 // operations (without schemas) so kubectl leaves validation to the server.
+// With Config.Metrics set (a MetricsProvider), the server also serves the
+// resource metrics API, metrics.k8s.io/v1beta1 NodeMetrics and PodMetrics,
+// as metrics-server does, so `kubectl top` works.
 //
 // Every request goes through, in order: authentication (an Authenticator
 // chain: client certificates, static tokens, bootstrap tokens), per-user

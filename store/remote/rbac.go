@@ -271,6 +271,7 @@ func DefaultRBAC() []types.Object {
 			rule(read, apps, appsRes),
 			rule(read, batch, []string{"jobs", "cronjobs"}),
 			rule(read, []string{"autoscaling"}, []string{"horizontalpodautoscalers"}),
+			rule(read, []string{MetricsGroup}, []string{"pods", "nodes"}),
 		},
 		RoleEdit: {
 			rule(readWrite, core, append(slices.Clone(workloads), "secrets", "pods/status")),
@@ -278,6 +279,7 @@ func DefaultRBAC() []types.Object {
 			rule(readWrite, apps, appsRes),
 			rule(readWrite, batch, []string{"jobs", "cronjobs"}),
 			rule(readWrite, []string{"autoscaling"}, []string{"horizontalpodautoscalers"}),
+			rule(read, []string{MetricsGroup}, []string{"pods", "nodes"}),
 		},
 		RoleAdmin: {
 			rule(readWrite, core, append(slices.Clone(workloads), "secrets", "pods/status", "resourcequotas")),
@@ -285,6 +287,7 @@ func DefaultRBAC() []types.Object {
 			rule(readWrite, apps, appsRes),
 			rule(readWrite, batch, []string{"jobs", "cronjobs"}),
 			rule(readWrite, []string{"autoscaling"}, []string{"horizontalpodautoscalers"}),
+			rule(read, []string{MetricsGroup}, []string{"pods", "nodes"}),
 			rule(readWrite, []string{types.RBACGroup}, []string{"roles", "rolebindings"}),
 		},
 	}

@@ -85,7 +85,13 @@ func NewServer(st store.Store, cfg Config) (*Server, error) {
 		s.anon[p] = true
 	}
 	s.special[authzGroup+"/v1/selfsubjectaccessreviews"] = s.serveSelfSubjectAccessReview
-	s.disc = newDiscovery(s.scheme)
+	var extra []APIResourceList
+	if cfg.Metrics != nil {
+		s.special[metricsGV+"/nodes"] = s.serveNodeMetrics
+		s.special[metricsGV+"/pods"] = s.servePodMetrics
+		extra = append(extra, metricsResources())
+	}
+	s.disc = newDiscovery(s.scheme, extra...)
 	s.oapi = newOpenAPI(s.scheme, cfg.Version.GitVersion)
 	return s, nil
 }

@@ -172,6 +172,7 @@ func (m *Master) Run(ctx context.Context) error {
 			}
 			return nil
 		},
+		Metrics:    newAgentMetrics(db, nil),
 		Logger:     log.With("component", "apiserver"),
 		Registerer: m.reg,
 	})
