@@ -69,7 +69,7 @@ func (s *Sim) buildControlPlane() error {
 	}
 	r, err := runner.New(s.cp, runner.Config{
 		Scheduler: scheduler.Config{Clock: s.clk, Seed: s.cfg.Seed, Parallelism: 1, Logger: s.log},
-		Informer:  informer.Config{Clock: s.clk, Logger: s.log, PageSize: -1},
+		Factory:   f, // one cache of pods and nodes for controllers and scheduler
 		Clock:     s.clk, Logger: s.log,
 	})
 	if err != nil {

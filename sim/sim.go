@@ -57,6 +57,9 @@ type Sim struct {
 	inflight atomic.Int64
 	pending  atomic.Int64
 	activity atomic.Uint64
+	// sysBase is how many goroutines sit in system calls for good (see
+	// Settle).
+	sysBase atomic.Uint64
 
 	mu          sync.Mutex // guards everything below
 	partitioned map[string]bool
