@@ -45,7 +45,9 @@ type command struct {
 	RV uint64 `json:"rv,omitempty"`
 	// UID: for delete, the uid precondition.
 	UID string `json:"uid,omitempty"`
-	// Time is the proposer's clock in Unix seconds, for deletionTimestamp.
+	// Time is the proposer's clock in Unix seconds: for delete, the
+	// deletionTimestamp; for a Pod update, the lastTransitionTime of the
+	// PodScheduled condition if the update binds the pod (see bindPod).
 	Time        int64       `json:"time,omitempty"`
 	Propagation Propagation `json:"prop,omitempty"`
 	Grace       *int64      `json:"grace,omitempty"`

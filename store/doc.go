@@ -25,6 +25,12 @@
 // for kinds with a status subresource (Pod, Node, ...); UpdateStatus changes
 // only the status.
 //
+// Binding a pod is one write: an Update that sets spec.nodeName on a Pod that
+// had none also records PodScheduled=True and clears
+// status.nominatedNodeName, as Kubernetes' pods/binding subresource does. The
+// condition's lastTransitionTime is the proposing member's clock, carried in
+// the log entry like creationTimestamp.
+//
 // Deleting an object with finalizers sets deletionTimestamp and
 // deletionGracePeriodSeconds and keeps it until an update removes the last
 // finalizer. The Orphan and Foreground propagation policies add the orphan

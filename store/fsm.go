@@ -349,6 +349,7 @@ func (b *batch) apply(c *command) (*item, error) {
 		if err != nil {
 			return nil, err
 		}
+		bindPod(c, old.obj, obj)
 		om, m := old.obj.GetObjectMeta(), obj.GetObjectMeta()
 		if c.Op == opStatus {
 			// Only status changes: keep all metadata as it was.

@@ -29,6 +29,13 @@ type Store interface {
 	// unconditionally. generation is bumped when anything but metadata and
 	// status changed. Removing the last finalizer of an object being deleted
 	// deletes it.
+	//
+	// Binding a Pod, an Update that sets spec.nodeName on a pod that had
+	// none, is one write, as Kubernetes' pods/binding subresource: it also
+	// sets the PodScheduled condition True (lastTransitionTime the write's
+	// time, decided by the member that proposes it) and clears
+	// status.nominatedNodeName (see SetScheduled). Later updates, and
+	// UpdateStatus, leave the condition alone.
 	Update(ctx context.Context, obj types.Object) (types.Object, error)
 	// UpdateStatus replaces only the status of an object (the status
 	// subresource), with the same compare-and-swap rule as Update; every

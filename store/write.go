@@ -124,7 +124,7 @@ func (db *DB) update(ctx context.Context, obj types.Object, o op) (types.Object,
 	if err := db.check(obj); err != nil {
 		return nil, err
 	}
-	return db.propose(ctx, &command{Op: o, Kind: obj.GetKind(), Namespace: m.Namespace, Name: m.Name, Object: raw, RV: rv})
+	return db.propose(ctx, &command{Op: o, Kind: obj.GetKind(), Namespace: m.Namespace, Name: m.Name, Object: raw, RV: rv, Time: db.bindTime(obj.GetKind(), o)})
 }
 
 // Delete implements Store.

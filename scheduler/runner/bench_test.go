@@ -114,8 +114,8 @@ func createAll(ctx context.Context, b *testing.B, db store.Store, objs []types.O
 
 // BenchmarkRunnerThreeMembers measures the whole path: pods are created
 // in a three-member store (raft over loopback, in memory) by 16 writers
-// while the Runner watches, schedules and binds them (compare-and-swap
-// Update plus the PodScheduled condition: two more raft writes per pod).
+// while the Runner watches, schedules and binds them (the compare-and-swap
+// Update, which also records PodScheduled: one more raft write per pod).
 // pods/s is pods over the time from the first create to the last bind;
 // p99-ms is the 99th percentile of create-to-bound latency per pod.
 func BenchmarkRunnerThreeMembers(b *testing.B) {

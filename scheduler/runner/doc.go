@@ -8,6 +8,11 @@
 // pod's resourceVersion: the first attempt writes the pod as the informer
 // delivered it, with no read; a binding that loses a race re-reads the pod
 // and retries, and a pod already bound (to any node) is never bound again.
+// A binding is one store write: the store's Update records PodScheduled=True
+// and clears status.nominatedNodeName in the same write (see
+// store.Store.Update); only when the bound pod comes back without them (a
+// remote store of an older server) does the Runner write them with
+// UpdateStatus.
 // When a pod cannot be scheduled the Runner records a PodScheduled
 // condition (False, reason Unschedulable, message the FitError text) and a
 // Warning Event with reason FailedScheduling; when preemption found room it

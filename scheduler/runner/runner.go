@@ -32,6 +32,10 @@ type Config struct {
 	Scheduler scheduler.Config
 	// Informer configures the Runner's informers.
 	Informer informer.Config
+	// Factory, when set, is a shared informer factory to read nodes and pods
+	// from (whoever built it runs it); Informer is then ignored. Sharing the
+	// factory of the controllers saves a second cache of every pod and node.
+	Factory *informer.Factory
 	// Clock stamps conditions and events; nil means Scheduler.Clock or the
 	// real clock.
 	Clock clock.Clock
@@ -47,6 +51,7 @@ type Runner struct {
 	log     *slog.Logger
 	sched   *scheduler.Scheduler
 	factory *informer.Factory
+	shared  bool // factory is cfg.Factory, run by its owner
 }
 
 // New returns a Runner for st.
@@ -92,6 +97,13 @@ func New(st store.Store, cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r.sched = s
+	if cfg.Factory != nil {
+		// Handlers registered now, before the factory runs, see the initial
+		// lists in order, as with a factory of the Runner's own.
+		r.factory, r.shared = cfg.Factory, true
+		r.addHandlers()
+		return r, nil
+	}
 	f, err := informer.NewFactory(st, cfg.Informer)
 	if err != nil {
 		return nil, err
@@ -105,18 +117,15 @@ func (r *Runner) Scheduler() *scheduler.Scheduler { return r.sched }
 
 // Run watches the store and schedules until ctx ends.
 func (r *Runner) Run(ctx context.Context) error {
-	nodes := informer.For[*types.Node](r.factory)
-	pods := informer.For[*types.Pod](r.factory)
-	nodes.AddEventHandler(informer.HandlerFuncs[*types.Node]{
-		Add:    func(n *types.Node) { r.sched.AddNode(n) },
-		Update: func(_, n *types.Node) { r.sched.UpdateNode(n) },
-		Delete: func(n *types.Node, _ bool) { _ = r.sched.RemoveNode(n.Name) },
-	})
-	pods.AddEventHandler(informer.HandlerFuncs[*types.Pod]{
-		Add:    func(p *types.Pod) { r.logErr(r.sched.AddPod(p), p) },
-		Update: func(_, p *types.Pod) { r.logErr(r.sched.UpdatePod(p), p) },
-		Delete: func(p *types.Pod, _ bool) { r.sched.RemovePod(p) },
-	})
+	if r.shared {
+		select {
+		case <-r.factory.Synced():
+			_ = r.sched.Run(ctx)
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	r.addHandlers()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -135,6 +144,22 @@ func (r *Runner) Run(ctx context.Context) error {
 	cancel()
 	wg.Wait()
 	return ferr
+}
+
+// addHandlers feeds the scheduler from the factory's node and pod informers.
+func (r *Runner) addHandlers() {
+	nodes := informer.For[*types.Node](r.factory)
+	pods := informer.For[*types.Pod](r.factory)
+	nodes.AddEventHandler(informer.HandlerFuncs[*types.Node]{
+		Add:    func(n *types.Node) { r.sched.AddNode(n) },
+		Update: func(_, n *types.Node) { r.sched.UpdateNode(n) },
+		Delete: func(n *types.Node, _ bool) { _ = r.sched.RemoveNode(n.Name) },
+	})
+	pods.AddEventHandler(informer.HandlerFuncs[*types.Pod]{
+		Add:    func(p *types.Pod) { r.logErr(r.sched.AddPod(p), p) },
+		Update: func(_, p *types.Pod) { r.logErr(r.sched.UpdatePod(p), p) },
+		Delete: func(p *types.Pod, _ bool) { r.sched.RemovePod(p) },
+	})
 }
 
 func (r *Runner) logErr(err error, p *types.Pod) {
@@ -228,7 +253,8 @@ func (r *Runner) event(ctx context.Context, pod *types.Pod, typ, reason, msg str
 	}
 }
 
-// binder is the Bind plugin: spec.nodeName by compare-and-swap.
+// binder is the Bind plugin: spec.nodeName by compare-and-swap, one store
+// write that also records PodScheduled=True.
 type binder struct{ r *Runner }
 
 var _ framework.BindPlugin = (*binder)(nil)
@@ -286,10 +312,15 @@ func (b *binder) Bind(ctx context.Context, _ *framework.CycleState, pod *types.P
 	}
 }
 
-// markScheduled records PodScheduled=True and clears the nomination,
-// best effort, starting from bound, the pod as the binding Update
-// returned it, and re-reading only on a conflict.
+// markScheduled records PodScheduled=True and clears the nomination when
+// the store did not already do so as part of the binding Update (every
+// store.Store of this module does, see store.Store.Update; a remote store
+// of an older server may not). It is best effort, starts from bound, the pod
+// as the binding Update returned it, and re-reads only on a conflict.
 func (r *Runner) markScheduled(ctx context.Context, bound *types.Pod) {
+	if store.Scheduled(bound) {
+		return
+	}
 	cur := bound.DeepCopy()
 	for attempt := range 3 {
 		if attempt > 0 {
@@ -299,12 +330,7 @@ func (r *Runner) markScheduled(ctx context.Context, bound *types.Pod) {
 			}
 			cur = obj.DeepCopyObject().(*types.Pod)
 		}
-		changed := setCondition(cur, types.PodCondition{Type: types.PodScheduled, Status: types.ConditionTrue, LastTransitionTime: types.NewTime(r.clk.Now())})
-		if cur.Status.NominatedNodeName != "" {
-			cur.Status.NominatedNodeName = ""
-			changed = true
-		}
-		if !changed {
+		if !store.SetScheduled(cur, r.clk.Now()) {
 			return
 		}
 		if _, err := r.st.UpdateStatus(ctx, cur); err == nil || !store.IsConflict(err) {

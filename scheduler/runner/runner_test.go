@@ -146,4 +146,9 @@ func TestRunner(t *testing.T) {
 	if left != 2 {
 		t.Fatalf("%d low pods left, want 2 (one evicted)", left)
 	}
+	// Binding the nominated pod recorded PodScheduled=True and cleared the
+	// nomination.
+	if !store.Scheduled(high) {
+		t.Fatalf("preemptor bound with status %+v, want PodScheduled=True and no nominated node", high.Status)
+	}
 }

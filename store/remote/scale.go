@@ -173,6 +173,25 @@ type Binding struct {
 	Target         types.ObjectReference `json:"target"`
 }
 
+// markScheduled records PodScheduled=True and clears the nomination on a
+// pod the binding Update returned without them: a store.DB does both in the
+// binding write itself (see store.Store.Update), so this writes only for a
+// backing Store that does not. Best effort: the binding itself succeeded.
+func (s *Server) markScheduled(ctx context.Context, bound types.Object) {
+	p, ok := bound.(*types.Pod)
+	if !ok || store.Scheduled(p) {
+		return
+	}
+	p = p.DeepCopy()
+	store.SetScheduled(p, s.cfg.Clock.Now())
+	if _, err := s.st.UpdateStatus(ctx, p); err != nil {
+		s.cfg.Logger.Warn("recording PodScheduled after binding", "pod", p.Namespace+"/"+p.Name, "err", err)
+	}
+}
+
+// serveBinding serves POST pods/{name}/binding: a compare-and-swap Update
+// of spec.nodeName on an unbound pod, which the store makes the whole
+// binding (PodScheduled=True, no nominated node) in the same write.
 func (s *Server) serveBinding(ctx context.Context, w http.ResponseWriter, r *http.Request, req Request, k types.KindInfo, ns string) {
 	if req.Verb != "create" || k.Kind != "Pod" {
 		writeStatus(w, newStatus(http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "only POST pods/{name}/binding is supported"))
@@ -204,13 +223,15 @@ func (s *Server) serveBinding(ctx context.Context, w http.ResponseWriter, r *htt
 			return
 		}
 		p.Spec.NodeName = b.Target.Name
-		if _, err := s.st.Update(ctx, p); err != nil {
+		bound, err := s.st.Update(ctx, p)
+		if err != nil {
 			if store.IsConflict(err) && attempt < 5 {
 				continue
 			}
 			s.fail(w, err, req)
 			return
 		}
+		s.markScheduled(ctx, bound)
 		st := successStatus(req)
 		st.Code = http.StatusCreated
 		writeStatus(w, st)
