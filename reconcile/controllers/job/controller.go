@@ -53,6 +53,7 @@ type Controller struct {
 	counted  map[string]map[string]bool // job uid -> pod uids counted, finalizer not yet seen gone
 	removed  map[string]map[string]bool // job uid -> surplus pod uids removed by us: not counted
 	lastFail map[string]time.Time       // job uid -> when a failure was last counted
+	written  map[string]uint64          // job uid -> revision of our last status write
 }
 
 var _ reconcile.Runnable = (*Controller)(nil)
@@ -72,7 +73,7 @@ func New(st store.Store, f *informer.Factory, cfg Config) (*Controller, error) {
 		jobs: informer.For[*types.Job](f), pods: informer.For[*types.Pod](f),
 		exp:     kit.NewExpectations(cfg.Clock),
 		counted: map[string]map[string]bool{}, removed: map[string]map[string]bool{},
-		lastFail: map[string]time.Time{},
+		lastFail: map[string]time.Time{}, written: map[string]uint64{},
 	}
 	ctrl, err := reconcile.New[reconcile.Request](c, reconcile.Config{
 		Name: "job", Workers: cfg.Workers, Clock: cfg.Clock, Logger: cfg.Logger, Registerer: cfg.Registerer,
@@ -90,6 +91,7 @@ func New(st store.Store, f *informer.Factory, cfg Config) (*Controller, error) {
 			delete(c.counted, j.UID)
 			delete(c.removed, j.UID)
 			delete(c.lastFail, j.UID)
+			delete(c.written, j.UID)
 			c.mu.Unlock()
 		},
 	})
@@ -129,6 +131,13 @@ func (c *Controller) owner(p *types.Pod) (reconcile.Request, bool) {
 	return reconcile.Request{Namespace: p.Namespace, Name: ref.Name}, true
 }
 
+// revision returns an object's resourceVersion as a number, or 0 when it is
+// not one.
+func revision(o types.Object) uint64 {
+	n, _ := strconv.ParseUint(o.GetObjectMeta().ResourceVersion, 10, 64)
+	return n
+}
+
 func finished(j *types.Job) (types.JobConditionType, *types.JobCondition) {
 	for i := range j.Status.Conditions {
 		cd := &j.Status.Conditions[i]
@@ -160,6 +169,15 @@ func podIndex(p *types.Pod) int {
 func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	j, ok := c.jobs.Get(req.Namespace, req.Name)
 	if !ok {
+		return reconcile.Result{}, nil
+	}
+	// A Job older than our own last status write would undercount the
+	// pods that write counted (their finalizers may be gone already) and
+	// create too many; the write's watch event enqueues the Job again.
+	c.mu.Lock()
+	stale := revision(j) < c.written[j.UID]
+	c.mu.Unlock()
+	if stale {
 		return reconcile.Result{}, nil
 	}
 	now := c.clk.Now()
@@ -288,13 +306,15 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if !statusEqual(&j.Status, st) {
 		cp := j.DeepCopyObject().(*types.Job)
 		cp.Status = *st
-		if _, err := c.st.UpdateStatus(ctx, cp); err != nil {
+		out, err := c.st.UpdateStatus(ctx, cp)
+		if err != nil {
 			if store.IsNotFound(err) {
 				return reconcile.Result{}, nil
 			}
 			return reconcile.Result{}, errors.Join(manageErr, fmt.Errorf("job %s: update status: %w", req, err))
 		}
 		c.mu.Lock()
+		c.written[j.UID] = revision(out)
 		for _, p := range newSucc {
 			counted[p.UID] = true
 		}
