@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"sort"
 	"strconv"
 	"sync"
@@ -190,6 +191,11 @@ func (s *Sim) Start(ctx context.Context) error {
 	}
 	s.started = true
 	s.ctx, s.cancel = context.WithCancel(ctx)
+	// Goroutines already in system calls before the cluster starts (an
+	// os/signal receiver, a profiler's reader) are not the cluster's work.
+	sys := []metrics.Sample{{Name: "/sched/goroutines/not-in-go:goroutines"}}
+	metrics.Read(sys)
+	s.sysBase.Store(value(sys[0]))
 	nodes := make([]*node, 0, len(s.order))
 	for _, n := range s.order {
 		nodes = append(nodes, s.nodes[n])
