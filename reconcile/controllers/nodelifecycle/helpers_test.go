@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,6 +117,10 @@ func noExecute(n *types.Node) *types.Taint {
 func binder(t *testing.T, st store.Store, f *informer.Factory) reconcile.Runnable {
 	pods := informer.For[*types.Pod](f)
 	nodes := informer.For[*types.Node](f)
+	// assumed holds the binds the pod cache may not show yet, so that two
+	// binds in a row do not both pick the emptiest node.
+	var mu sync.Mutex
+	assumed := map[[2]string]string{} // pod namespace, name -> node
 	ctrl, err := reconcile.New[reconcile.Request](reconcile.ReconcilerFunc[reconcile.Request](func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 		p, ok := pods.Get(req.Namespace, req.Name)
 		if !ok || p.DeletionTimestamp != nil || p.Status.Phase == types.PodRunning {
@@ -123,13 +128,23 @@ func binder(t *testing.T, st store.Store, f *informer.Factory) reconcile.Runnabl
 		}
 		if p.Spec.NodeName == "" {
 			best, count := "", 0
+			mu.Lock()
+			extra := map[string]int{}
+			for key, n := range assumed {
+				if q, ok := pods.Get(key[0], key[1]); !ok || q.Spec.NodeName != "" {
+					delete(assumed, key)
+					continue
+				}
+				extra[n]++
+			}
+			mu.Unlock()
 			ns := nodes.List(nil)
 			slices.SortFunc(ns, func(a, b *types.Node) int { return compare(a.Name, b.Name) })
 			for _, n := range ns {
 				if n.Spec.Unschedulable || slices.ContainsFunc(n.Spec.Taints, func(t types.Taint) bool { return t.Effect != types.TaintEffectPreferNoSchedule }) {
 					continue
 				}
-				c := len(pods.ByIndex(informer.IndexNodeName, n.Name))
+				c := len(pods.ByIndex(informer.IndexNodeName, n.Name)) + extra[n.Name]
 				if best == "" || c < count {
 					best, count = n.Name, c
 				}
@@ -144,6 +159,9 @@ func binder(t *testing.T, st store.Store, f *informer.Factory) reconcile.Runnabl
 				return reconcile.Result{}, ignoreNotFound(err)
 			}
 			p = out.(*types.Pod)
+			mu.Lock()
+			assumed[[2]string{p.Namespace, p.Name}] = best
+			mu.Unlock()
 		}
 		cp := p.DeepCopyObject().(*types.Pod)
 		cp.Status.Phase = types.PodRunning
