@@ -308,6 +308,13 @@ func (r *Runtime) RemovePodSandbox(ctx context.Context, id string) error {
 func (r *Runtime) removeSandboxFiles(ctx context.Context, sb *sandbox) error {
 	var errs []error
 	if sb.pause != nil {
+		// A concurrent stop may still be killing the pause task it took
+		// from sb: end whatever task the container has before deleting it.
+		if t, err := sb.pause.Task(ctx, nil); err == nil {
+			if _, err := t.Delete(ctx, ctrd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("pause task: %w", err))
+			}
+		}
 		if err := sb.pause.Delete(ctx, ctrd.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("pause container: %w", err))
 		} else {
