@@ -88,6 +88,34 @@ func TestFakeSetFiresInDeadlineOrder(t *testing.T) {
 	}
 }
 
+func TestFakeFireNextFiresOneAtATime(t *testing.T) {
+	f := clock.NewFake(epoch)
+	first := f.NewTimer(time.Second)
+	second := f.NewTimer(time.Second)
+	later := f.NewTimer(3 * time.Second)
+	if f.FireNext(epoch.Add(500 * time.Millisecond)) {
+		t.Fatal("FireNext fired a timer due after its limit")
+	}
+	if !f.FireNext(epoch.Add(5 * time.Second)) {
+		t.Fatal("FireNext fired nothing with two timers due")
+	}
+	if !fired(first.C()) || fired(second.C()) {
+		t.Fatal("the first FireNext must fire only the timer set first")
+	}
+	if !f.Now().Equal(epoch.Add(time.Second)) {
+		t.Fatalf("Now = %v after the first FireNext, want the timer's deadline", f.Now())
+	}
+	if !f.FireNext(epoch.Add(5*time.Second)) || !fired(second.C()) || fired(later.C()) {
+		t.Fatal("the second FireNext must fire the other timer due at 1s, and only it")
+	}
+	if !f.FireNext(epoch.Add(5*time.Second)) || !fired(later.C()) {
+		t.Fatal("the third FireNext must fire the timer due at 3s")
+	}
+	if f.FireNext(epoch.Add(5 * time.Second)) {
+		t.Fatal("FireNext fired with nothing pending")
+	}
+}
+
 func TestOrDefaultsToReal(t *testing.T) {
 	c := clock.Or(nil)
 	if d := time.Since(c.Now()); d < 0 || d > time.Minute {

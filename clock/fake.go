@@ -41,22 +41,41 @@ func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for len(f.waiters) > 0 && !f.waiters[0].when.After(t) {
-		w := heap.Pop(&f.waiters).(*waiter)
-		w.index = -1
-		if w.when.After(f.now) {
-			f.now = w.when
-		}
-		select {
-		case w.c <- f.now:
-		default: // a ticker whose reader is behind drops ticks, as time.Ticker does
-		}
-		if w.period > 0 {
-			w.when = w.when.Add(w.period)
-			f.push(w)
-		}
+		f.fire(heap.Pop(&f.waiters).(*waiter))
 	}
 	if t.After(f.now) {
 		f.now = t
+	}
+}
+
+// FireNext fires the one timer or ticker due first, if its deadline is no
+// later than limit, moving the clock to that deadline; it reports whether
+// it fired one. Timers due at the same instant fire one call at a time, in
+// the order they were set, so a simulation can let each one's consequences
+// finish before the next fires.
+func (f *Fake) FireNext(limit time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.waiters) == 0 || f.waiters[0].when.After(limit) {
+		return false
+	}
+	f.fire(heap.Pop(&f.waiters).(*waiter))
+	return true
+}
+
+// fire moves the clock to w's deadline, if later, and sends on w's channel.
+func (f *Fake) fire(w *waiter) {
+	w.index = -1
+	if w.when.After(f.now) {
+		f.now = w.when
+	}
+	select {
+	case w.c <- f.now:
+	default: // a ticker whose reader is behind drops ticks, as time.Ticker does
+	}
+	if w.period > 0 {
+		w.when = w.when.Add(w.period)
+		f.push(w)
 	}
 }
 

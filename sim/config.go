@@ -54,8 +54,10 @@ type Config struct {
 	PodEvictionTimeout time.Duration
 	// Resolution is the smallest step the clock takes: timers that fall
 	// due within Resolution of each other fire together, which makes large
-	// simulations take far fewer steps. Default 0: every deadline is its own
-	// step.
+	// simulations take far fewer steps, but lets their consequences
+	// interleave as the Go scheduler pleases, so traces are no longer
+	// reproducible. Default 0: every timer is its own step, and timers due
+	// at the same instant fire in the order they were set.
 	Resolution time.Duration
 	// Trace records a digest of the cluster's state after every step that
 	// changed it (see Trace). Default on; NoTrace turns it off for large runs.

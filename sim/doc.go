@@ -14,9 +14,10 @@
 //
 // # Time and settling
 //
-// The clock moves only in Advance and RunUntil, one deadline at a time (or
+// The clock moves only in Advance and RunUntil, one timer at a time (or
 // one Config.Resolution at a time): every timer, ticker, back-off and lease
-// expiry fires in order. Before each move the simulation settles: it waits
+// expiry fires in order, and timers due at the same instant fire one after
+// the other, in the order they were set. Before each move the simulation settles: it waits
 // until no store call is in flight, no watch event waits for its consumer,
 // no work queue of the control plane holds a ready or in-process key, the Go
 // scheduler reports no runnable goroutine, and none of these moved for

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
 	"runtime/metrics"
@@ -32,9 +33,7 @@ func (s *Sim) Settle() error {
 		{Name: "/sched/goroutines/not-in-go:goroutines"},
 	}
 	quiet := 0
-	var parked time.Time // since when sys stayed above the baseline, all else idle
 	last, lastRev := s.activity.Load(), s.db.Revision()
-	lastSys := uint64(0)
 	pause := 10 * time.Microsecond
 	for quiet < quietRounds {
 		runtime.Gosched()
@@ -46,22 +45,16 @@ func (s *Sim) Settle() error {
 			s.queued() == 0 && sched && !s.queuesBusy()
 		// Goroutines parked in a system call for good (os/signal's
 		// receiver, the CPU profiler's reader) do not keep the cluster
-		// busy: a count of them that stays put while all else is idle
-		// becomes the baseline.
-		switch base := s.sysBase.Load(); {
-		case sys < base:
+		// busy; one running this module's code (an agent writing a file)
+		// does. When more goroutines than the known parked ones are in
+		// system calls, their stacks tell which they are.
+		if base := s.sysBase.Load(); sys < base {
 			s.sysBase.Store(sys)
-		case sys > base && idle && sys == lastSys:
-			if parked.IsZero() {
-				parked = time.Now()
-			} else if time.Since(parked) >= parkedFor {
-				s.sysBase.Store(sys)
-			}
-		case sys > base:
-			parked = time.Time{}
+		} else if sys > base && idle {
+			total, cluster := s.syscalls()
+			s.sysBase.Store(uint64(total - cluster))
+			idle = cluster == 0
 		}
-		lastSys = sys
-		idle = idle && sys <= s.sysBase.Load()
 		if idle {
 			quiet++
 			pause = min(2*pause, time.Millisecond)
@@ -79,10 +72,46 @@ func (s *Sim) Settle() error {
 	return nil
 }
 
-// parkedFor is how long the number of goroutines in system calls must stay
-// put, all else idle, to become the baseline (goroutines parked there for
-// good).
-const parkedFor = 50 * time.Millisecond
+// syscalls reports how many goroutines are in a system call, and how many
+// of those run code of this module (the cluster's work, not a goroutine
+// parked there for good).
+func (s *Sim) syscalls() (total, cluster int) {
+	s.stacksMu.Lock()
+	defer s.stacksMu.Unlock()
+	for {
+		n := runtime.Stack(s.stacks, true)
+		if n < len(s.stacks) {
+			return countSyscalls(s.stacks[:n])
+		}
+		s.stacks = make([]byte, 2*len(s.stacks)+64<<10)
+	}
+}
+
+// modulePrefix is how frames of this module's packages start in a stack
+// dump.
+const modulePrefix = "github.com/coxswain/coxswain/"
+
+// countSyscalls counts, in a runtime.Stack dump of all goroutines, those in
+// a system call, and those among them with a frame of this module.
+func countSyscalls(dump []byte) (total, cluster int) {
+	for len(dump) > 0 {
+		g := dump
+		if i := bytes.Index(dump, []byte("\n\ngoroutine ")); i >= 0 {
+			g, dump = dump[:i], dump[i+2:]
+		} else {
+			dump = nil
+		}
+		head, _, _ := bytes.Cut(g, []byte("\n"))
+		if !bytes.Contains(head, []byte("[syscall")) {
+			continue
+		}
+		total++
+		if bytes.Contains(g, []byte(modulePrefix)) {
+			cluster++
+		}
+	}
+	return total, cluster
+}
 
 // schedIdle reports whether no goroutine but the caller runs or waits to
 // run, and how many are in a system call (a file write of an agent, say).

@@ -61,6 +61,9 @@ type Sim struct {
 	// sysBase is how many goroutines sit in system calls for good (see
 	// Settle).
 	sysBase atomic.Uint64
+	// stacks is Settle's buffer for goroutine dumps, guarded by stacksMu.
+	stacksMu sync.Mutex
+	stacks   []byte
 
 	mu          sync.Mutex // guards everything below
 	partitioned map[string]bool
@@ -369,10 +372,10 @@ func apply(ctx context.Context, st store.Store, obj types.Object) error {
 	return fmt.Errorf("sim: apply %s %s/%s: conflicts persisted", kind, ns, name)
 }
 
-// Advance moves the clock forward by d, one deadline at a time (or one
+// Advance moves the clock forward by d, one timer at a time (or one
 // Config.Resolution at a time), letting the cluster settle after each: every
 // timer, ticker, back-off and lease expiry on the way fires in order, and
-// everything it sets off finishes before the clock moves again.
+// everything it sets off finishes before the next fires.
 func (s *Sim) Advance(d time.Duration) error {
 	if !s.isStarted() {
 		return ErrNotStarted
@@ -393,16 +396,26 @@ func (s *Sim) Advance(d time.Duration) error {
 // target), and reports whether there may be more to do before target.
 func (s *Sim) step(target time.Time) bool {
 	now := s.clk.Now()
-	if !now.Before(target) {
-		return false
-	}
 	next, ok := s.clk.Next()
 	if !ok || next.After(target) {
+		if !now.Before(target) {
+			return false
+		}
 		s.clk.Set(target)
 		s.afterStep()
 		return true
 	}
-	if r := s.cfg.Resolution; r > 0 && next.Before(now.Add(r)) {
+	if s.cfg.Resolution == 0 {
+		// One timer at a time: of two timers due at the same instant (a
+		// node's heartbeat and the lifecycle controller's check, say), the
+		// first one set fires and its consequences settle before the
+		// second fires, so the outcome does not depend on which goroutine
+		// the Go scheduler runs first.
+		s.clk.FireNext(target)
+		s.afterStep()
+		return true
+	}
+	if r := s.cfg.Resolution; next.Before(now.Add(r)) {
 		next = now.Add(r)
 		if next.After(target) {
 			next = target

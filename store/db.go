@@ -468,11 +468,14 @@ func (db *DB) leaderDo(ctx context.Context, req forwardRequest) (*leaderResult, 
 	if db.closed.Load() {
 		return nil, &Error{Err: ErrClosed}
 	}
-	deadline := db.cfg.Clock.Now().Add(db.cfg.ForwardTimeout)
+	// Raft elects on real time, so the wait for a leader is real time too,
+	// whatever clock stamps the objects (a simulation's virtual clock does
+	// not move while a write waits).
+	deadline := time.Now().Add(db.cfg.ForwardTimeout)
 	var payload []byte
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if db.cfg.Clock.Now().After(deadline) {
+			if time.Now().After(deadline) {
 				_, addr := db.node.Leader()
 				return nil, &Error{Err: ErrNotLeader, Leader: addr, Msg: fmt.Sprintf("no leader reachable within %v", db.cfg.ForwardTimeout)}
 			}

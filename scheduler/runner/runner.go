@@ -304,10 +304,14 @@ func (b *binder) Bind(ctx context.Context, _ *framework.CycleState, pod *types.P
 		if !store.IsConflict(err) || attempt >= 10 {
 			return framework.AsStatus(fmt.Errorf("bind pod %s/%s to %q: %w", pod.Namespace, pod.Name, node, err))
 		}
+		// The back-off runs on the runner's clock, so that a simulated
+		// cluster's bind retries wait on virtual time like everything else.
+		t := b.r.clk.NewTimer(time.Duration(attempt+1) * time.Millisecond)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return framework.AsStatus(ctx.Err())
-		case <-time.After(time.Duration(attempt+1) * time.Millisecond):
+		case <-t.C():
 		}
 	}
 }
