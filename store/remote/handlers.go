@@ -384,7 +384,7 @@ func admissionStatus(err error, req Request) *Status {
 	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
 		return statusFor(err, req.Group, req.Resource, req.Name)
 	}
-	st := newStatus(http.StatusForbidden, ReasonForbidden, fmt.Sprintf("%s is forbidden: %v", qualified(req.Resource, req.Name), err))
+	st := newStatus(http.StatusForbidden, ReasonForbidden, fmt.Sprintf("%s is forbidden: %v", qualified(req.Group, req.Resource, req.Name), err))
 	st.Details = &StatusDetails{Name: req.Name, Group: req.Group, Kind: req.Resource}
 	return st
 }

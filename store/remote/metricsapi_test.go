@@ -290,10 +290,12 @@ func TestMetricsRBAC(t *testing.T) {
 	base := hs.URL + "/apis/" + metricsGV
 	var st Status
 	if code := metricsGet(t, http.DefaultClient, base+"/namespaces/shop/pods", "viewer-token", &st); code != 403 || st.Reason != ReasonForbidden ||
+		!strings.HasPrefix(st.Message, `pods.metrics.k8s.io is forbidden: `) ||
 		!strings.Contains(st.Message, `cannot list resource "pods" in API group "metrics.k8s.io" in the namespace "shop"`) {
 		t.Fatalf("no role: %d %+v", code, st)
 	}
-	if code := metricsGet(t, http.DefaultClient, base+"/nodes/n1", "viewer-token", &st); code != 403 || !strings.Contains(st.Message, `cannot get resource "nodes" in API group "metrics.k8s.io"`) {
+	if code := metricsGet(t, http.DefaultClient, base+"/nodes/n1", "viewer-token", &st); code != 403 || !strings.HasPrefix(st.Message, `nodes.metrics.k8s.io "n1" is forbidden: `) ||
+		!strings.Contains(st.Message, `cannot get resource "nodes" in API group "metrics.k8s.io"`) {
 		t.Fatalf("no role: %d %+v", code, st)
 	}
 	crb := &types.ClusterRoleBinding{ObjectMeta: types.ObjectMeta{Name: "viewer-view"},

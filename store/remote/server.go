@@ -286,7 +286,7 @@ func forbidden(u *User, req Request, reason string, err error) *Status {
 		if req.Namespace != "" {
 			scope = fmt.Sprintf("in the namespace %q", req.Namespace)
 		}
-		msg = fmt.Sprintf("%s is forbidden: User %q cannot %s resource %q in API group %q %s", qualified(req.Resource, req.Name), u.Name, req.Verb, res, req.Group, scope)
+		msg = fmt.Sprintf("%s is forbidden: User %q cannot %s resource %q in API group %q %s", qualified(req.Group, req.Resource, req.Name), u.Name, req.Verb, res, req.Group, scope)
 	} else {
 		msg = fmt.Sprintf("forbidden: User %q cannot %s path %q", u.Name, req.Verb, req.Path)
 	}

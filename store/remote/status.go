@@ -93,7 +93,12 @@ func badRequest(format string, args ...any) *Status {
 }
 
 // qualified names an object as Kubernetes messages do: pods "x".
-func qualified(resource, name string) string {
+// qualified names a resource as Kubernetes' messages do: the resource,
+// with its API group when it has one (deployments.apps), then the name.
+func qualified(group, resource, name string) string {
+	if group != "" {
+		resource += "." + group
+	}
 	if name == "" {
 		return resource
 	}
@@ -133,18 +138,18 @@ func statusFor(err error, group, resource, name string) *Status {
 			ns = se.Namespace
 		}
 		msg := fmt.Sprintf("unable to create new content in namespace %s because it is being terminated", ns)
-		s = newStatus(http.StatusForbidden, ReasonForbidden, fmt.Sprintf("%s is forbidden: %s", qualified(resource, name), msg))
+		s = newStatus(http.StatusForbidden, ReasonForbidden, fmt.Sprintf("%s is forbidden: %s", qualified(group, resource, name), msg))
 		details.Causes = []StatusCause{{Type: causeNamespaceTerminating, Message: msg, Field: "metadata.namespace"}}
 	case errors.Is(err, store.ErrNotFound):
-		s = newStatus(http.StatusNotFound, ReasonNotFound, fmt.Sprintf("%s not found", qualified(resource, name)))
+		s = newStatus(http.StatusNotFound, ReasonNotFound, fmt.Sprintf("%s not found", qualified(group, resource, name)))
 	case errors.Is(err, store.ErrAlreadyExists):
-		s = newStatus(http.StatusConflict, ReasonAlreadyExists, fmt.Sprintf("%s already exists", qualified(resource, name)))
+		s = newStatus(http.StatusConflict, ReasonAlreadyExists, fmt.Sprintf("%s already exists", qualified(group, resource, name)))
 	case errors.Is(err, store.ErrConflict):
 		msg := "the object has been modified; please apply your changes to the latest version and try again"
 		if detail != "" {
 			msg = detail
 		}
-		s = newStatus(http.StatusConflict, ReasonConflict, fmt.Sprintf("Operation cannot be fulfilled on %s: %s", qualified(resource, name), msg))
+		s = newStatus(http.StatusConflict, ReasonConflict, fmt.Sprintf("Operation cannot be fulfilled on %s: %s", qualified(group, resource, name), msg))
 	case errors.Is(err, store.ErrTooOld):
 		msg := "too old resource version"
 		if detail != "" {
@@ -156,7 +161,7 @@ func statusFor(err error, group, resource, name string) *Status {
 	case errors.Is(err, store.ErrInvalid):
 		var list types.ErrorList
 		if errors.As(err, &list) {
-			s = newStatus(http.StatusUnprocessableEntity, ReasonInvalid, fmt.Sprintf("%s is invalid: %s", qualifiedKind(resource, name), list.Error()))
+			s = newStatus(http.StatusUnprocessableEntity, ReasonInvalid, fmt.Sprintf("%s is invalid: %s", qualifiedKind(group, resource, name), list.Error()))
 			for _, fe := range list {
 				details.Causes = append(details.Causes, StatusCause{Type: string(fe.Type), Message: fe.Error(), Field: fe.Field})
 			}
@@ -164,7 +169,7 @@ func statusFor(err error, group, resource, name string) *Status {
 			s = newStatus(http.StatusBadRequest, ReasonBadRequest, err.Error())
 		}
 	case errors.Is(err, store.ErrForbidden):
-		s = newStatus(http.StatusForbidden, ReasonForbidden, fmt.Sprintf("%s is forbidden: %s", qualified(resource, name), errText(se, err)))
+		s = newStatus(http.StatusForbidden, ReasonForbidden, fmt.Sprintf("%s is forbidden: %s", qualified(group, resource, name), errText(se, err)))
 	case errors.Is(err, store.ErrNotLeader), errors.Is(err, store.ErrClosed):
 		s = newStatus(http.StatusServiceUnavailable, ReasonServiceUnavailable, err.Error())
 		details.RetryAfterSeconds = 1
@@ -189,8 +194,9 @@ func errText(se *store.Error, err error) string {
 }
 
 // qualifiedKind is how Kubernetes names the object of an Invalid status:
-// Pod "x" (kind, not resource); we only know the resource, which is close.
-func qualifiedKind(resource, name string) string { return qualified(resource, name) }
+// Deployment.apps "x" (kind, not resource); only the resource is known
+// here, which is close.
+func qualifiedKind(group, resource, name string) string { return qualified(group, resource, name) }
 
 // writeStatus writes s as the response.
 func writeStatus(w http.ResponseWriter, s *Status) {

@@ -115,6 +115,16 @@ func TestWireFormat(t *testing.T) {
 			}
 		})
 	}
+	// Messages name the resource with its group, as Kubernetes' do.
+	for path, want := range map[string]string{
+		"/api/v1/namespaces/default/configmaps/nope":      `configmaps "nope" not found`,
+		"/apis/apps/v1/namespaces/default/deployments/no": `deployments.apps "no" not found`,
+	} {
+		r := doRaw(t, "GET", base+path, "", nil)
+		if m := decodeMap(t, r.body); r.code != 404 || m["message"] != want {
+			t.Errorf("GET %s: %d %q, want 404 %q", path, r.code, m["message"], want)
+		}
+	}
 	// Invalid lists every field error as a cause.
 	r = doRaw(t, "POST", base+"/api/v1/namespaces/default/pods", "application/json", []byte(`{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c"}]}}`))
 	var st Status
