@@ -4,22 +4,20 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/coxswain/coxswain/examples/internal/netns"
 	"github.com/coxswain/coxswain/runtime/containerd"
 	"github.com/coxswain/coxswain/runtime/containerd/containerdtest"
 )
@@ -64,85 +62,7 @@ func startCmd(cmd *exec.Cmd, nsPath string) error {
 		return cmd.Start()
 	}
 	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true}
-	return inNetns(nsPath, cmd.Start)
-}
-
-// inNetns runs f on a thread inside the network namespace at nsPath, and
-// returns the thread to our namespace afterwards. The thread must not end:
-// the masters' parent-death signal fires when the thread that forked them
-// exits, and a goroutine that ends locked to a thread ends the thread, so
-// the thread is unlocked again once it is back home (and only then).
-func inNetns(nsPath string, f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		goruntime.LockOSThread()
-		home, err := netns.Get()
-		if err != nil {
-			goruntime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer home.Close()
-		ns, err := netns.GetFromPath(nsPath)
-		if err != nil {
-			goruntime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer ns.Close()
-		if err := netns.Set(ns); err != nil {
-			goruntime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		err = f()
-		if netns.Set(home) == nil {
-			goruntime.UnlockOSThread()
-		}
-		errc <- err
-	}()
-	return <-errc
-}
-
-// newNamedNetns makes the network namespace /run/netns/<name>, as `ip netns
-// add` does.
-func newNamedNetns(name string) (string, error) {
-	path := filepath.Join("/run/netns", name)
-	if err := os.MkdirAll("/run/netns", 0o755); err != nil {
-		return "", err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
-	if err != nil {
-		return "", err
-	}
-	f.Close()
-	errc := make(chan error, 1)
-	go func() {
-		// See inNetns: the thread goes home before it is unlocked.
-		goruntime.LockOSThread()
-		home, err := netns.Get()
-		if err != nil {
-			goruntime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer home.Close()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			goruntime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		err = unix.Mount(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), path, "none", unix.MS_BIND, "")
-		if netns.Set(home) == nil {
-			goruntime.UnlockOSThread()
-		}
-		errc <- err
-	}()
-	if err := <-errc; err != nil {
-		os.Remove(path)
-		return "", fmt.Errorf("network namespace %s: %w", name, err)
-	}
-	return path, nil
+	return netns.Do(nsPath, cmd.Start)
 }
 
 // ctrUp makes the bridge the masters listen on.
@@ -166,59 +86,7 @@ func (c *cluster) ctrBridgeUp() error {
 // the bridge: veth coxdemo-<name> on the bridge, eth0 with ip/24 inside, lo
 // up, default route via the bridge.
 func ctrPlug(name, ip string) (string, error) {
-	br, err := netlink.LinkByName(ctrBridge)
-	if err != nil {
-		return "", err
-	}
-	nsPath, err := newNamedNetns(ctrPrefix + name)
-	if err != nil {
-		return "", err
-	}
-	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: ctrPrefix + name, MasterIndex: br.Attrs().Index}, PeerName: "cd-" + name + "-eth0"}
-	if err := netlink.LinkAdd(veth); err != nil {
-		return "", fmt.Errorf("veth for %s: %w", name, err)
-	}
-	if err := netlink.LinkSetUp(veth); err != nil {
-		return "", err
-	}
-	peer, err := netlink.LinkByName(veth.PeerName)
-	if err != nil {
-		return "", err
-	}
-	nsh, err := netns.GetFromPath(nsPath)
-	if err != nil {
-		return "", err
-	}
-	defer nsh.Close()
-	if err := netlink.LinkSetNsFd(peer, int(nsh)); err != nil {
-		return "", err
-	}
-	nl, err := netlink.NewHandleAt(nsh)
-	if err != nil {
-		return "", err
-	}
-	defer nl.Close()
-	eth, err := nl.LinkByName(veth.PeerName)
-	if err != nil {
-		return "", err
-	}
-	if err := nl.LinkSetName(eth, "eth0"); err != nil {
-		return "", err
-	}
-	addr, _ := netlink.ParseAddr(ip + "/24")
-	if err := nl.AddrAdd(eth, addr); err != nil {
-		return "", err
-	}
-	for _, l := range []string{"eth0", "lo"} {
-		link, err := nl.LinkByName(l)
-		if err == nil {
-			err = nl.LinkSetUp(link)
-		}
-		if err != nil {
-			return "", fmt.Errorf("%s: %s up: %w", name, l, err)
-		}
-	}
-	return nsPath, nl.RouteAdd(&netlink.Route{Gw: net.ParseIP(ctrGW)})
+	return netns.Plug(ctrBridge, netns.Host{Name: name, Prefix: ctrPrefix, Peer: "cd-" + name + "-eth0", IP: ip, GW: ctrGW})
 }
 
 // ctrStartContainerd runs node name's own containerd inside its namespace
@@ -371,7 +239,7 @@ func (c *cluster) ctrNodes(ctx context.Context, nodeArgs func(i int, name string
 func nsClient(nsPath string) *http.Client {
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var c net.Conn
-		err := inNetns(nsPath, func() error {
+		err := netns.Do(nsPath, func() error {
 			var d net.Dialer
 			var err error
 			c, err = d.DialContext(ctx, network, addr)
@@ -389,33 +257,9 @@ func (c *cluster) ctrKillNode(i int) {
 	if i < len(c.ctrds) {
 		c.ctrds[i].kill()
 	}
-	inodes := map[nsID]bool{}
 	files := []string{c.nsPaths[i]}
-	files = append(files, podNetnsFiles(filepath.Join(c.dir, c.nodes[i].name))...)
-	for _, f := range files {
-		var st unix.Stat_t
-		if unix.Stat(f, &st) == nil {
-			inodes[nsID{st.Dev, st.Ino}] = true
-		}
-	}
-	for range 5 {
-		if killIn(inodes) == 0 {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// podNetnsFiles lists the pods' network namespace files under dir.
-func podNetnsFiles(dir string) []string {
-	var out []string
-	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && filepath.Base(filepath.Dir(p)) == "netns" {
-			out = append(out, p)
-		}
-		return nil
-	})
-	return out
+	files = append(files, netns.PodFiles(filepath.Join(c.dir, c.nodes[i].name))...)
+	netns.KillIn(files, 5)
 }
 
 // ctrSweep removes whatever the containerd flavour made, or a killed run
@@ -424,65 +268,7 @@ func podNetnsFiles(dir string) []string {
 // deletes the bridge, the veths and the pods' cgroups, and unmounts
 // everything under dir. It is safe to run when nothing is left.
 func ctrSweep(dir string) error {
-	var errs []error
-	inodes := map[nsID]bool{}
-	hostNS, _ := filepath.Glob("/run/netns/" + ctrPrefix + "*")
-	files := append([]string{}, hostNS...)
-	if dir != "" {
-		files = append(files, podNetnsFiles(dir)...)
-	}
-	for _, f := range files {
-		var st unix.Stat_t
-		if unix.Stat(f, &st) == nil {
-			inodes[nsID{st.Dev, st.Ino}] = true
-		}
-	}
-	if len(inodes) > 0 {
-		for range 10 {
-			if killIn(inodes) == 0 {
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	if dir != "" {
-		containerdtest.UnmountUnder(dir)
-	}
-	for _, f := range hostNS {
-		_ = unix.Unmount(f, unix.MNT_DETACH)
-		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	if l, err := netlink.LinkByName(ctrBridge); err == nil {
-		if err := netlink.LinkDel(l); err != nil {
-			errs = append(errs, fmt.Errorf("deleting bridge %s: %w", ctrBridge, err))
-		}
-	}
-	links, _ := netlink.LinkList()
-	for _, l := range links {
-		if strings.HasPrefix(l.Attrs().Name, ctrPrefix) {
-			_ = netlink.LinkDel(l)
-		}
-	}
-	// Empty cgroups of killed pods, deepest first.
-	roots, _ := filepath.Glob("/sys/fs/cgroup/*" + ctrCgroup)
-	if st, err := os.Stat("/sys/fs/cgroup" + ctrCgroup); err == nil && st.IsDir() {
-		roots = append(roots, "/sys/fs/cgroup"+ctrCgroup)
-	}
-	for _, root := range roots {
-		var dirs []string
-		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				dirs = append(dirs, p)
-			}
-			return nil
-		})
-		for i := len(dirs) - 1; i >= 0; i-- {
-			_ = unix.Rmdir(dirs[i])
-		}
-	}
-	return errors.Join(errs...)
+	return netns.Sweep{Prefix: ctrPrefix, Bridge: ctrBridge, Cgroup: ctrCgroup, Dir: dir, Rounds: 10}.Run()
 }
 
 // ctrLeftovers describes what of the containerd flavour is still on the
@@ -509,27 +295,4 @@ func ctrLeftovers(dir string) []string {
 		out = append(out, "cgroup "+ctrCgroup)
 	}
 	return out
-}
-
-// nsID identifies a namespace: the device and inode of its nsfs file.
-type nsID struct{ dev, ino uint64 }
-
-// killIn SIGKILLs every process whose network namespace is one of inodes
-// and returns how many it found.
-func killIn(inodes map[nsID]bool) int {
-	procs, _ := os.ReadDir("/proc")
-	n := 0
-	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		var st unix.Stat_t
-		if unix.Stat(filepath.Join("/proc", p.Name(), "ns", "net"), &st) != nil || !inodes[nsID{st.Dev, st.Ino}] {
-			continue
-		}
-		_ = unix.Kill(pid, unix.SIGKILL)
-		n++
-	}
-	return n
 }

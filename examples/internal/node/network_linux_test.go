@@ -101,7 +101,7 @@ func TestPodNetworkAcrossThreeHosts(t *testing.T) {
 		if err := os.MkdirAll(h.dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.plug(br); err != nil {
+		if err := h.plug(); err != nil {
 			t.Fatalf("host %s: %v", h.name, err)
 		}
 		if err := h.startContainerd(); err != nil {
