@@ -41,6 +41,8 @@ type DB struct {
 	// same bytes again on its serial path (see predecode).
 	decoded sync.Map // uint64 -> *predecoded
 	nonce   atomic.Uint64
+	// reads coalesces linearizable reads' read-index requests.
+	reads readBatcher
 	// statusFields caches statusField by type; only the apply goroutine
 	// uses it.
 	statusFields map[reflect.Type]int
@@ -651,11 +653,11 @@ func (db *DB) serveForward(ctx context.Context, raw []byte) ([]byte, error) {
 // linearize waits until this member has applied every write committed before
 // the call (the read-index protocol, through the leader).
 func (db *DB) linearize(ctx context.Context) error {
-	res, err := db.leaderDo(ctx, forwardRequest{Op: "readindex"})
+	idx, err := db.readIndex(ctx)
 	if err != nil {
 		return err
 	}
-	return db.waitIndex(ctx, res.Index)
+	return db.waitIndex(ctx, idx)
 }
 
 // waitIndex waits until the applied raft index reaches idx.

@@ -44,7 +44,13 @@ func newMetrics(db *DB, reg prometheus.Registerer) *metrics {
 	m.watchGauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "coxswain_store_watchers", Help: "Open watchers.",
 	}, func() float64 { return float64(m.watchers.Load()) })
-	for _, c := range []prometheus.Collector{m.appliedIdx, m.applyDur, m.batchSize, m.writeDur, m.watchGauge} {
+	reads := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "coxswain_store_linearizable_reads_total", Help: "Reads that waited for a read index.",
+	}, func() float64 { return float64(db.reads.reads.Load()) })
+	rounds := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "coxswain_store_read_index_requests_total", Help: "Read-index requests sent for them (concurrent reads share one).",
+	}, func() float64 { return float64(db.reads.rounds.Load()) })
+	for _, c := range []prometheus.Collector{m.appliedIdx, m.applyDur, m.batchSize, m.writeDur, m.watchGauge, reads, rounds} {
 		if err := reg.Register(c); err == nil {
 			m.collectors = append(m.collectors, c)
 		} else {
