@@ -23,14 +23,14 @@ type cluster struct {
 	hss  []*httptest.Server
 }
 
-// newCluster starts n members; fast uses 100ms raft timeouts (quick
-// elections for per-case clusters), else the store's defaults, which
-// ride out a loaded machine.
+// newCluster starts n members; fast uses 300ms raft timeouts (quicker
+// elections for per-case clusters; shorter ones lose leadership mid-case
+// when the machine is busy), else the store's defaults.
 func newCluster(t testing.TB, n int, cfg Config, fast ...bool) *cluster {
 	t.Helper()
 	timeout := time.Duration(0)
 	if len(fast) > 0 && fast[0] {
-		timeout = 100 * time.Millisecond
+		timeout = 300 * time.Millisecond
 	}
 	c := &cluster{t: t}
 	var lns []net.Listener
