@@ -55,7 +55,7 @@ func (s *Sim) buildControlPlane() error {
 	}
 	if err := controllers.AddAll(s.mgr, s.cp, f, controllers.Config{
 		Disabled: disabled, Enabled: s.cfg.Enabled,
-		Clock: s.clk, Logger: s.log, Recorder: rec, Registerer: s.reg,
+		Clock: s.clk, Logger: s.log, Recorder: rec, Registerer: s.queues,
 		Metrics: &agentMetrics{s: s},
 		NodeLifecycle: nodelifecycle.Config{
 			MonitorPeriod: s.cfg.NodeMonitorPeriod, GracePeriod: s.cfg.NodeGracePeriod,
@@ -97,41 +97,8 @@ func (m *agentMetrics) ResourceUsage(ctx context.Context, namespace string, sel 
 }
 
 // queuesBusy reports whether any work queue of the control plane holds a
-// ready key or one being processed, from the queues' metrics: a key is
-// processed between the wait observation (Get) and the work observation
-// (Done).
-func (s *Sim) queuesBusy() bool {
-	mfs, err := s.reg.Gather()
-	if err != nil {
-		return true
-	}
-	gets := map[string]uint64{}
-	dones := map[string]uint64{}
-	for _, mf := range mfs {
-		switch mf.GetName() {
-		case "coxswain_workqueue_depth":
-			for _, m := range mf.GetMetric() {
-				if m.GetGauge().GetValue() > 0 {
-					return true
-				}
-			}
-		case "coxswain_workqueue_queue_duration_seconds":
-			for _, m := range mf.GetMetric() {
-				gets[labelOf(m.GetLabel())] = m.GetHistogram().GetSampleCount()
-			}
-		case "coxswain_workqueue_work_duration_seconds":
-			for _, m := range mf.GetMetric() {
-				dones[labelOf(m.GetLabel())] = m.GetHistogram().GetSampleCount()
-			}
-		}
-	}
-	for k, g := range gets {
-		if dones[k] != g {
-			return true
-		}
-	}
-	return false
-}
+// ready key or one being processed.
+func (s *Sim) queuesBusy() bool { return s.queues.busy() }
 
 // labelOf joins the values of a metric's labels (the queue's name).
 func labelOf[L interface{ GetValue() string }](ls []L) string {

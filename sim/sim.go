@@ -35,7 +35,10 @@ type Sim struct {
 	db  *store.DB
 	log *slog.Logger
 	reg *prometheus.Registry
-	dir string // the agents' root directories
+	// queues registers the controllers' metrics on reg and reads their
+	// work queues for Settle.
+	queues *queueRegisterer
+	dir    string // the agents' root directories
 
 	// beforeControlPlane, when set, runs in Start once the nodes have
 	// registered and before the control plane starts (a fork restores the
@@ -113,6 +116,7 @@ func New(cfg Config) (*Sim, error) {
 		hubs:        map[string]*hub{},
 		nodes:       map[string]*node{},
 	}
+	s.queues = &queueRegisterer{Registerer: s.reg}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
