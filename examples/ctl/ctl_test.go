@@ -84,6 +84,15 @@ func TestCommands(t *testing.T) {
 		{"get all namespaces", "", []string{"get", "namespaces", "-A"}, 0, []string{"kube-system"}},
 		{"get with selector", "", []string{"get", "svc", "-l", "app=nothing"}, 0, nil},
 		{"scale", "", []string{"scale", "deployment/web", "--replicas=5"}, 0, []string{"deployment.apps/web scaled"}},
+		{"set image", "", []string{"set", "image", "deployment/web", "web=demo:v2"}, 0, []string{"deployment.apps/web image updated"}},
+		{"set image of a missing container", "", []string{"set", "image", "deployment/web", "nope=x"}, 1, []string{`no container "nope"`}},
+		{"set image needs CONTAINER=IMAGE", "", []string{"set", "image", "deployment/web", "demo:v3"}, 2, []string{`"demo:v3" is not CONTAINER=IMAGE`}},
+		{"label", "", []string{"label", "deploy", "web", "tier=front", "team=a"}, 0, []string{"deployment.apps/web labeled"}},
+		{"label a set key needs --overwrite", "", []string{"label", "deploy", "web", "tier=back"}, 1, []string{"'tier' already has a value (front)", "--overwrite"}},
+		{"label --overwrite and remove", "", []string{"label", "deploy", "web", "tier=back", "team-", "--overwrite"}, 0, []string{"labeled"}},
+		{"label with a bad key", "", []string{"label", "deploy", "web", "bad key=x"}, 1, []string{"metadata.labels", "bad key"}},
+		{"annotate", "", []string{"annotate", "deployment/web", "note=hello world"}, 0, []string{"deployment.apps/web annotated"}},
+		{"label a cluster-scoped object", "", []string{"label", "namespace", "default", "env=dev"}, 0, []string{"namespace/default labeled"}},
 		{"rollout pause", "", []string{"rollout", "pause", "deployment/web"}, 0, []string{"paused"}},
 		{"rollout resume", "", []string{"rollout", "resume", "deployment", "web"}, 0, []string{"resumed"}},
 		{"describe", "", []string{"describe", "svc", "web"}, 0, []string{"kind: Service", "Events:"}},
@@ -124,8 +133,25 @@ func TestCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := o.(*types.Deployment); d.Spec.Replicas == nil || *d.Spec.Replicas != 5 || d.Spec.Paused {
+	d := o.(*types.Deployment)
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 5 || d.Spec.Paused {
 		t.Errorf("after scale and resume: replicas %v paused %v, want 5 and false", d.Spec.Replicas, d.Spec.Paused)
+	}
+	if img := d.Spec.Template.Spec.Containers[0].Image; img != "demo:v2" {
+		t.Errorf("after set image: image %q, want demo:v2", img)
+	}
+	if d.Labels["tier"] != "back" || d.Labels["team"] != "" || len(d.Labels) != 1 {
+		t.Errorf("after label: labels %v, want only tier=back", d.Labels)
+	}
+	if d.Annotations["note"] != "hello world" {
+		t.Errorf("after annotate: annotations %v, want note=hello world", d.Annotations)
+	}
+	ns, err := db.Get(context.Background(), "Namespace", "", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns.GetObjectMeta().Labels["env"] != "dev" {
+		t.Errorf("namespace labels %v, want env=dev", ns.GetObjectMeta().Labels)
 	}
 }
 
