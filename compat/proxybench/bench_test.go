@@ -13,9 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/coxswain/coxswain/netproxy"
 	"github.com/coxswain/coxswain/netproxy/nftables"
 	"github.com/coxswain/coxswain/netproxy/userspace"
+	"golang.org/x/sys/unix"
 )
 
 // env is the shared setup: back ends and every path to them.
@@ -40,6 +40,34 @@ type path struct {
 	pid  int
 	bulk string // address of the bulk (download) service
 	echo string // address of the echo service
+	// netns, when not nil, is the client network namespace the path's
+	// clients connect from, and hostns the benchmark's own (see dial).
+	netns, hostns *os.File
+}
+
+// dial connects to addr from the path's client network namespace, if it
+// has one: the calling goroutine's thread enters it for the socket(2) and
+// connect(2) and then returns to the host's, before other goroutines may
+// run on it. The connection stays in the namespace it was made in.
+func (p path) dial(addr string) (net.Conn, error) {
+	if p.netns == nil {
+		return net.Dial("tcp", addr)
+	}
+	runtime.LockOSThread()
+	if err := unix.Setns(int(p.netns.Fd()), unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("setns %s: %w", p.netns.Name(), err)
+	}
+	c, err := net.Dial("tcp", addr)
+	if rerr := unix.Setns(int(p.hostns.Fd()), unix.CLONE_NEWNET); rerr != nil {
+		// The thread stays locked, and so is discarded with the goroutine.
+		if c != nil {
+			c.Close()
+		}
+		return nil, fmt.Errorf("setns back to the host's namespace: %w", rerr)
+	}
+	runtime.UnlockOSThread()
+	return c, err
 }
 
 var (
@@ -179,15 +207,17 @@ listen echo
 
 	// The same proxier inside the benchmark process, sharing its CPUs
 	// with the clients and back ends.
-	us, err := userspace.New(userspace.Config{})
-	if err != nil {
-		return nil, err
+	if *inproc {
+		us, err := userspace.New(userspace.Config{})
+		if err != nil {
+			return nil, err
+		}
+		e.cleanup = append(e.cleanup, func() { us.Close() })
+		if err := us.Sync(context.Background(), svcs("127.96.200.1"), eps); err != nil {
+			return nil, err
+		}
+		e.paths = append(e.paths, path{name: "userspace-inproc", bulk: "127.96.200.1:80", echo: "127.96.200.1:81"})
 	}
-	e.cleanup = append(e.cleanup, func() { us.Close() })
-	if err := us.Sync(context.Background(), svcs("127.96.200.1"), eps); err != nil {
-		return nil, err
-	}
-	e.paths = append(e.paths, path{name: "userspace-inproc", bulk: "127.96.200.1:80", echo: "127.96.200.1:81"})
 
 	if root {
 		nf, err := nftables.New(nftables.Config{Table: "coxswain-bench-" + id})
@@ -199,8 +229,58 @@ listen echo
 		}
 		e.cleanup = append(e.cleanup, func() { nf.Close() })
 		e.paths = append(e.paths, path{name: "nftables", bulk: "10.250.200.1:80", echo: "10.250.200.1:81"})
+
+		// Clients in a network namespace behind a veth, as a pod's: their
+		// packets to the cluster IP are translated in prerouting, where
+		// the host's own (above) are translated in output and then
+		// routed again, packet by packet.
+		host, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			return nil, err
+		}
+		e.cleanup = append(e.cleanup, func() { host.Close() })
+		ns, err := podNetns(id, &e.cleanup)
+		if err != nil {
+			return nil, err
+		}
+		e.paths = append(e.paths,
+			path{name: "pod-direct", bulk: bulkAP.String(), echo: echoAP.String(), netns: ns, hostns: host},
+			path{name: "pod-nftables", bulk: "10.250.200.1:80", echo: "10.250.200.1:81", netns: ns, hostns: host})
 	}
 	return e, nil
+}
+
+// podNetns makes a network namespace with a veth to the host
+// (10.252.0.2/30, the host's end 10.252.0.1, its default route) and
+// returns it open.
+func podNetns(id string, cleanup *[]func()) (*os.File, error) {
+	name, veth := "cxpbc"+id, "cxpbv"+id
+	if err := run("ip", "netns", "add", name); err != nil {
+		return nil, err
+	}
+	*cleanup = append(*cleanup, func() { exec.Command("ip", "netns", "del", name).Run() })
+	if err := run("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", name); err != nil {
+		return nil, err
+	}
+	*cleanup = append(*cleanup, func() { exec.Command("ip", "link", "del", veth).Run() })
+	for _, args := range [][]string{
+		{"addr", "add", "10.252.0.1/30", "dev", veth},
+		{"link", "set", veth, "up"},
+		{"-n", name, "addr", "add", "10.252.0.2/30", "dev", "eth0"},
+		{"-n", name, "link", "set", "eth0", "up"},
+		{"-n", name, "link", "set", "lo", "up"},
+		{"-n", name, "route", "add", "default", "via", "10.252.0.1"},
+	} {
+		if err := run("ip", args...); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.Open("/var/run/netns/" + name)
+	if err != nil {
+		return nil, err
+	}
+	*cleanup = append(*cleanup, func() { f.Close() })
+	return f, nil
 }
 
 func benchState(ip string, bulk, echo netip.AddrPort) ([]netproxy.Service, []netproxy.Endpoints) {
@@ -259,41 +339,6 @@ func proxyChild(v string) int {
 	fmt.Println("ready")
 	io.Copy(io.Discard, os.Stdin) // until the parent closes it
 	return 0
-}
-
-// procCPU returns the CPU time (user + system) pid has used, 0 for pid 0
-// or when it cannot be read.
-func procCPU(pid int) time.Duration {
-	if pid == 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses.
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
-}
-
-// proxyCPU measures the proxy process's CPU time across a benchmark.
-type proxyCPU struct {
-	pid   int
-	start time.Duration
-}
-
-func startProxyCPU(p path) proxyCPU { return proxyCPU{p.pid, procCPU(p.pid)} }
-
-func (c proxyCPU) report(b *testing.B) {
-	if c.pid != 0 && b.N > 0 {
-		b.ReportMetric(float64((procCPU(c.pid)-c.start).Microseconds())/float64(b.N), "proxy-cpu-µs/op")
-	}
 }
 
 func waitListening(addr string) {
@@ -364,120 +409,87 @@ func echoServer(host string) (net.Listener, error) {
 	return ln, nil
 }
 
+// BenchmarkBulk measures the throughput of a 64 MiB download per
+// connection, one connection at a time.
 func BenchmarkBulk(b *testing.B) {
-	e := setup(b)
-	for _, p := range e.paths {
-		b.Run(p.name, func(b *testing.B) {
-			b.SetBytes(bulkSize)
-			buf := make([]byte, 256<<10)
-			cpu := startProxyCPU(p)
-			defer cpu.report(b)
-			for b.Loop() {
-				c, err := net.Dial("tcp", p.bulk)
-				if err != nil {
-					b.Fatal(err)
-				}
-				n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{c}, buf)
-				c.Close()
-				if err != nil || n != bulkSize {
-					b.Fatalf("got %d bytes: %v", n, err)
-				}
+	compare(b, "MB/s", func(b *testing.B, p path, _ *latencies) {
+		b.SetBytes(bulkSize)
+		buf := make([]byte, 256<<10)
+		for b.Loop() {
+			c, err := p.dial(p.bulk)
+			if err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+			n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{c}, buf)
+			c.Close()
+			if err != nil || n != bulkSize {
+				b.Fatalf("got %d bytes: %v", n, err)
+			}
+		}
+	})
 }
 
-// latencies collects per-operation durations.
-type latencies struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (l *latencies) add(d []time.Duration) {
-	l.mu.Lock()
-	l.d = append(l.d, d...)
-	l.mu.Unlock()
-}
-
-func (l *latencies) report(b *testing.B) {
-	if len(l.d) == 0 {
-		return
-	}
-	slices.Sort(l.d)
-	b.ReportMetric(float64(l.d[len(l.d)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(l.d[len(l.d)*99/100].Microseconds()), "p99-µs")
-}
-
+// BenchmarkRR measures round trips of 64-byte requests over 64 persistent
+// connections; ns/op is per round trip across all of them.
 func BenchmarkRR(b *testing.B) {
-	e := setup(b)
-	for _, p := range e.paths {
-		b.Run(p.name, func(b *testing.B) {
-			var lat latencies
-			cpu := startProxyCPU(p)
-			defer cpu.report(b)
-			b.SetParallelism(32) // 64 connections on 2 CPUs
-			b.RunParallel(func(pb *testing.PB) {
-				c, err := net.Dial("tcp", p.echo)
+	compare(b, "round trips/s", func(b *testing.B, p path, lat *latencies) {
+		b.SetParallelism(32) // 64 connections on 2 CPUs
+		b.RunParallel(func(pb *testing.PB) {
+			c, err := p.dial(p.echo)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer c.Close()
+			msg := make([]byte, 64)
+			var ds []time.Duration
+			for pb.Next() {
+				t := time.Now()
+				if _, err := c.Write(msg); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := io.ReadFull(c, msg); err != nil {
+					b.Error(err)
+					return
+				}
+				ds = append(ds, time.Since(t))
+			}
+			lat.add(ds)
+		})
+	})
+}
+
+// BenchmarkConn measures new connections: connect, one round trip, close
+// (with a reset, so that clients leave no TIME_WAIT behind), 16 clients at
+// once.
+func BenchmarkConn(b *testing.B) {
+	compare(b, "connections/s", func(b *testing.B, p path, lat *latencies) {
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			msg := make([]byte, 64)
+			var ds []time.Duration
+			for pb.Next() {
+				t := time.Now()
+				c, err := p.dial(p.echo)
 				if err != nil {
 					b.Error(err)
 					return
 				}
-				defer c.Close()
-				msg := make([]byte, 64)
-				var ds []time.Duration
-				for pb.Next() {
-					t := time.Now()
-					if _, err := c.Write(msg); err != nil {
-						b.Error(err)
-						return
-					}
-					if _, err := io.ReadFull(c, msg); err != nil {
-						b.Error(err)
-						return
-					}
-					ds = append(ds, time.Since(t))
+				if tc, ok := c.(*net.TCPConn); ok {
+					tc.SetLinger(0)
 				}
-				lat.add(ds)
-			})
-			lat.report(b)
-		})
-	}
-}
-
-func BenchmarkConn(b *testing.B) {
-	e := setup(b)
-	for _, p := range e.paths {
-		b.Run(p.name, func(b *testing.B) {
-			var lat latencies
-			cpu := startProxyCPU(p)
-			defer cpu.report(b)
-			b.SetParallelism(8)
-			b.RunParallel(func(pb *testing.PB) {
-				msg := make([]byte, 64)
-				var ds []time.Duration
-				for pb.Next() {
-					t := time.Now()
-					c, err := net.Dial("tcp", p.echo)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					if tc, ok := c.(*net.TCPConn); ok {
-						tc.SetLinger(0) // no TIME_WAIT pile-up
-					}
-					if _, err = c.Write(msg); err == nil {
-						_, err = io.ReadFull(c, msg)
-					}
-					c.Close()
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					ds = append(ds, time.Since(t))
+				if _, err = c.Write(msg); err == nil {
+					_, err = io.ReadFull(c, msg)
 				}
-				lat.add(ds)
-			})
-			lat.report(b)
+				c.Close()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				ds = append(ds, time.Since(t))
+			}
+			lat.add(ds)
 		})
-	}
+	})
 }

@@ -14,9 +14,14 @@
 // reads come back short (request/response traffic); once a read fills
 // the buffer, the rest goes through io.Copy between the two *net.TCPConn,
 // which Linux turns into splice(2): no copy through user space. A
-// connection that arrives while the port has no ready endpoint is reset at
-// once rather than left hanging. UDP is forwarded per client address, with
-// an idle timeout.
+// half-close (FIN) is passed on as a half-close and a reset as a reset,
+// as on a direct connection; so the proxier's own connections to
+// endpoints, which it resets when the client did, are not left in
+// TIME_WAIT holding ephemeral ports. A connection that arrives while the
+// port has no ready endpoint is reset at once rather than left hanging.
+// Each connection takes two goroutines, one per direction, taken from a
+// set of idle ones when there are any, and there are never more than 128
+// idle ones. UDP is forwarded per client address, with an idle timeout.
 //
 // Sync swaps the set of endpoints behind a listener without touching its
 // established connections: a removed endpoint gets no new connection, and

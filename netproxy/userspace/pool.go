@@ -21,17 +21,25 @@ type backend struct {
 	// refs counts the pools using the backend; guarded by Proxier.mu.
 	refs int
 
-	mu sync.Mutex // protects conns and drainGen
-	// conns are the open proxied connections to this backend.
-	conns map[*flow]struct{}
+	mu sync.Mutex // protects conns, drainGen and the links of conns
+	// conns is the list of open proxied connections to this backend,
+	// linked through flow.prev and flow.next.
+	conns *flow
 	// drainGen is bumped each time the backend is removed or comes back,
 	// so a drain timer from an earlier removal does nothing.
 	drainGen uint64
 }
 
-// flow is one proxied TCP connection (both sides).
+// flow is one proxied TCP connection (both sides). Its fields are set by
+// the goroutine that accepted and connected it, before b.add publishes it.
 type flow struct {
-	client, upstream net.Conn
+	client, upstream *net.TCPConn
+	pool             *pool    // where the client's connection goes
+	b                *backend // the endpoint it went to
+	prev, next       *flow    // in b.conns; guarded by b.mu
+	// open counts the directions still copying; the last one to finish
+	// closes both sides.
+	open atomic.Int32
 }
 
 func (f *flow) close() {
@@ -42,21 +50,33 @@ func (f *flow) close() {
 func (b *backend) closeAll() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for f := range b.conns {
+	for f := b.conns; f != nil; f = f.next {
 		f.close()
 	}
 }
 
 func (b *backend) add(f *flow) {
 	b.mu.Lock()
-	b.conns[f] = struct{}{}
+	f.next = b.conns
+	if b.conns != nil {
+		b.conns.prev = f
+	}
+	b.conns = f
 	b.mu.Unlock()
 	b.active.Add(1)
 }
 
 func (b *backend) remove(f *flow) {
 	b.mu.Lock()
-	delete(b.conns, f)
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else {
+		b.conns = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	}
+	f.prev, f.next = nil, nil
 	b.mu.Unlock()
 	b.active.Add(-1)
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coxswain/coxswain/netproxy"
 )
@@ -16,8 +17,12 @@ import (
 type Proxier struct {
 	cfg Config
 	wg  sync.WaitGroup // every goroutine the proxier started
-	// done is closed by Close, stopping drain timers.
+	// done is closed by Close, stopping drain timers and idle workers.
 	done chan struct{}
+	// jobs hands a connection to an idle worker goroutine; idle counts
+	// them (see worker).
+	jobs chan job
+	idle atomic.Int32
 
 	mu     sync.Mutex // protects everything below, and serialises Sync
 	closed bool
@@ -66,6 +71,7 @@ func New(cfg Config) (*Proxier, error) {
 	return &Proxier{
 		cfg:       cfg.withDefaults(),
 		done:      make(chan struct{}),
+		jobs:      make(chan job),
 		routes:    netproxy.NewRouteCache(cfg.NodeName),
 		listeners: map[listenKey]*listener{},
 		pools:     map[poolKey]*pool{},
@@ -119,7 +125,7 @@ func (p *Proxier) Sync(ctx context.Context, services []netproxy.Service, endpoin
 		for _, b := range bs {
 			be := p.backends[b.Addr]
 			if be == nil {
-				be = &backend{addr: b.Addr, dial: b.Addr.String(), conns: map[*flow]struct{}{}}
+				be = &backend{addr: b.Addr, dial: b.Addr.String()}
 				p.backends[b.Addr] = be
 			}
 			if be.refs == 0 {
@@ -214,8 +220,8 @@ func (p *Proxier) drain(b *backend) {
 			b.mu.Unlock()
 			return
 		}
-		fs := make([]*flow, 0, len(b.conns))
-		for f := range b.conns {
+		var fs []*flow
+		for f := b.conns; f != nil; f = f.next {
 			fs = append(fs, f)
 		}
 		b.mu.Unlock()

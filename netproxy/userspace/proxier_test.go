@@ -3,11 +3,14 @@ package userspace_test
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -380,6 +383,117 @@ func TestCopiesSmallThenBulkIntact(t *testing.T) {
 	for i := range got {
 		if got[i] != payload[i] {
 			t.Fatalf("byte %d: got %#x, want %#x", i, got[i], payload[i])
+		}
+	}
+}
+
+// TestResetReachesOtherSide checks that a reset from either side of a
+// proxied connection reaches the other side as a reset, as on a direct
+// connection, and not as an orderly close.
+func TestResetReachesOtherSide(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		client bool // the client resets; else the endpoint does
+		ip     string
+	}{
+		{"ClientResets", true, "127.96.1.30"},
+		{"EndpointResets", false, "127.96.1.31"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			be := netip.MustParseAddrPort(ln.Addr().String())
+			p := newProxier(t, userspace.Config{})
+			if err := p.Sync(context.Background(), []netproxy.Service{svc("rst", tc.ip, 18080)}, []netproxy.Endpoints{eps("rst", be)}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := net.DialTimeout("tcp", tc.ip+":18080", 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+			s, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			// One byte each way: the connection is up end to end.
+			deadline := time.Now().Add(10 * time.Second)
+			c.SetDeadline(deadline)
+			s.SetDeadline(deadline)
+			b := make([]byte, 1)
+			if _, err := c.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(s, b); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Write([]byte("y")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(c, b); err != nil {
+				t.Fatal(err)
+			}
+			resetter, other := c, s
+			if !tc.client {
+				resetter, other = s, c
+			}
+			resetter.(*net.TCPConn).SetLinger(0)
+			resetter.Close()
+			_, err = other.Read(b)
+			if !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("the other side read %v, want a reset (ECONNRESET)", err)
+			}
+		})
+	}
+}
+
+// TestManyConnectionsAtOnce opens connections from many clients at once,
+// then again, so that connection goroutines are reused, and checks each
+// one reaches an endpoint and carries its own bytes.
+func TestManyConnectionsAtOnce(t *testing.T) {
+	a := server(t, "127.0.0.1", "a")
+	b := server(t, "127.0.0.1", "b")
+	p := newProxier(t, userspace.Config{})
+	if err := p.Sync(context.Background(), []netproxy.Service{svc("many", "127.96.1.32", 18080)}, []netproxy.Endpoints{eps("many", a, b)}); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for i := range 200 {
+			wg.Go(func() {
+				c, err := net.DialTimeout("tcp", "127.96.1.32:18080", 10*time.Second)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				r := bufio.NewReader(c)
+				name, err := r.ReadString('\n')
+				if err != nil || (name != "a\n" && name != "b\n") {
+					errs <- fmt.Errorf("greeting %q: %v", name, err)
+					return
+				}
+				msg := fmt.Sprintf("round %d client %d\n", round, i)
+				if _, err := io.WriteString(c, msg); err != nil {
+					errs <- err
+					return
+				}
+				if got, err := r.ReadString('\n'); got != msg {
+					errs <- fmt.Errorf("echo %q, want %q: %v", got, msg, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
 		}
 	}
 }

@@ -24,6 +24,55 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); retur
 
 type poolRef = atomic.Pointer[pool]
 
+// maxIdleWorkers bounds the connection goroutines kept waiting for the
+// next connection (see worker).
+const maxIdleWorkers = 128
+
+// job is work for a connection goroutine: connect a newly accepted client
+// and copy it to the endpoint, or (reverse) copy the endpoint's side back
+// to the client.
+type job struct {
+	f       *flow
+	reverse bool
+}
+
+// start runs j on an idle worker, or on a new one when none is idle.
+func (p *Proxier) start(j job) {
+	select {
+	case p.jobs <- j:
+	default:
+		p.wg.Go(func() { p.worker(j) })
+	}
+}
+
+// worker runs j, then waits for further jobs while fewer than
+// maxIdleWorkers others wait. A connection goroutine needs a deeper stack
+// than a new goroutine starts with (dialling alone outgrows it); reusing
+// one saves growing and copying its stack, and the goroutine's creation,
+// for each connection.
+func (p *Proxier) worker(j job) {
+	for {
+		if j.reverse {
+			pipe(j.f.client, j.f.upstream)
+			p.finish(j.f)
+		} else {
+			p.handleTCP(j.f)
+		}
+		j = job{}
+		if p.idle.Add(1) > maxIdleWorkers {
+			p.idle.Add(-1)
+			return
+		}
+		select {
+		case j = <-p.jobs:
+			p.idle.Add(-1)
+		case <-p.done:
+			p.idle.Add(-1)
+			return
+		}
+	}
+}
+
 func (p *Proxier) serveTCP(ln *net.TCPListener, l *listener) {
 	var delay time.Duration
 	for {
@@ -47,20 +96,21 @@ func (p *Proxier) serveTCP(ln *net.TCPListener, l *listener) {
 			continue
 		}
 		delay = 0
-		pl := l.pool.Load()
-		p.wg.Go(func() { p.handleTCP(c, pl) })
+		p.start(job{f: &flow{client: c, pool: l.pool.Load()}})
 	}
 }
 
-// handleTCP connects c to a backend of pl and forwards until both sides
-// are done.
-func (p *Proxier) handleTCP(c *net.TCPConn, pl *pool) {
+// handleTCP connects f.client to a backend of f.pool, starts the copy
+// back to the client on another worker and copies the client's side
+// itself.
+func (p *Proxier) handleTCP(f *flow) {
+	c := f.client
 	client := addrOf(c.RemoteAddr())
 	var tried []*backend
 	var up *net.TCPConn
 	var b *backend
 	for range 3 {
-		b = pl.pick(client, tried)
+		b = f.pool.pick(client, tried)
 		if b == nil {
 			break
 		}
@@ -78,25 +128,32 @@ func (p *Proxier) handleTCP(c *net.TCPConn, pl *pool) {
 	}
 	if up == nil {
 		// No ready endpoint: reset at once rather than hang.
-		c.SetLinger(0)
-		c.Close()
+		abort(c)
 		return
 	}
-	f := &flow{client: c, upstream: up}
+	f.upstream, f.b = up, b
+	f.open.Store(2)
 	b.add(f)
-	defer b.remove(f)
 	select {
 	case <-p.done: // closed while we dialled
 		f.close()
+		b.remove(f)
 		return
 	default:
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { pipe(up, c) })
-	pipe(c, up)
-	wg.Wait()
-	c.Close()
-	up.Close()
+	p.start(job{f: f, reverse: true})
+	pipe(up, c)
+	p.finish(f)
+}
+
+// finish records that one direction of f is done; after the second, it
+// closes both sides.
+func (p *Proxier) finish(f *flow) {
+	if f.open.Add(-1) == 0 {
+		f.client.Close()
+		f.upstream.Close()
+		f.b.remove(f)
+	}
 }
 
 // pipe copies src to dst until EOF and then half-closes dst. Small
@@ -112,12 +169,26 @@ func pipe(dst, src *net.TCPConn) {
 		err = nil
 	}
 	if err != nil {
-		// A reset or a drain: tear both sides down.
-		dst.Close()
-		src.Close()
+		// A reset (or a drain, or Close): tear both sides down.
+		abort(dst)
+		abort(src)
 		return
 	}
 	dst.CloseWrite()
+}
+
+// abort closes c with a reset (SO_LINGER 0), as HAProxy closes a
+// connection it gives up on: a reset from one side reaches the other as a
+// reset, as it would on a direct connection, and the proxy's side of the
+// connection to the endpoint is not left in TIME_WAIT. Sockets in
+// TIME_WAIT towards one endpoint hold its ephemeral ports, and each new
+// connect(2) to it then searches longer for a free one: proxying short
+// connections that clients reset (HTTP clients often do) would otherwise
+// slow down as the proxier runs. On an already closed connection abort
+// does nothing.
+func abort(c *net.TCPConn) {
+	c.SetLinger(0)
+	c.Close()
 }
 
 // copySmall copies src to dst while reads come back short. It returns
