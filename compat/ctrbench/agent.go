@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,9 +26,68 @@ type benchAgent struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu       sync.Mutex // protects running and restarts
+	mu       sync.Mutex // protects running, created, trace and restarts
 	running  map[string]chan struct{}
-	restarts []string // pods whose container restarted before Running, and why
+	pods     map[string]string    // pod name by container ID
+	created  map[string]time.Time // when each pod was created in the store
+	trace    map[string]*podTrace // by pod name
+	restarts []string             // pods whose container restarted before Running, and why
+}
+
+// podTrace is when each step of one pod's start through the agent began
+// and ended.
+type podTrace struct {
+	created, sandbox, sandboxDone, create, createDone, start, startDone, running time.Time
+}
+
+// timedRuntime is the agent's driver with the start of each call a pod
+// start makes noted in the benchmark's traces.
+type timedRuntime struct {
+	*containerd.Runtime
+	b *benchAgent
+}
+
+func (t timedRuntime) note(pod string, f func(*podTrace)) {
+	t.b.mu.Lock()
+	defer t.b.mu.Unlock()
+	tr := t.b.trace[pod]
+	if tr == nil {
+		tr = &podTrace{created: t.b.created[pod]}
+		t.b.trace[pod] = tr
+	}
+	f(tr)
+}
+
+func (t timedRuntime) RunPodSandbox(ctx context.Context, cfg runtime.SandboxConfig) (string, error) {
+	start := time.Now()
+	id, err := t.Runtime.RunPodSandbox(ctx, cfg)
+	end := time.Now()
+	t.note(cfg.Name, func(tr *podTrace) { tr.sandbox, tr.sandboxDone = start, end })
+	return id, err
+}
+
+func (t timedRuntime) CreateContainer(ctx context.Context, sb string, cfg runtime.ContainerConfig, sbc runtime.SandboxConfig) (string, error) {
+	start := time.Now()
+	id, err := t.Runtime.CreateContainer(ctx, sb, cfg, sbc)
+	end := time.Now()
+	t.note(sbc.Name, func(tr *podTrace) { tr.create, tr.createDone = start, end })
+	if err == nil {
+		t.b.mu.Lock()
+		t.b.pods[id] = sbc.Name
+		t.b.mu.Unlock()
+	}
+	return id, err
+}
+
+func (t timedRuntime) StartContainer(ctx context.Context, id string) error {
+	start := time.Now()
+	err := t.Runtime.StartContainer(ctx, id)
+	end := time.Now()
+	t.b.mu.Lock()
+	pod := t.b.pods[id]
+	t.b.mu.Unlock()
+	t.note(pod, func(tr *podTrace) { tr.start, tr.startDone = start, end })
+	return err
 }
 
 func startAgent(ctx context.Context, dir, sock string, images [][]byte) (*benchAgent, error) {
@@ -49,7 +109,9 @@ func startAgent(ctx context.Context, dir, sock string, images [][]byte) (*benchA
 		rt.Close()
 		return nil, err
 	}
-	a, err := agent.New(st, rt, agent.Config{NodeName: "bench", Logger: quiet, RootDir: filepath.Join(dir, "agent"),
+	b := &benchAgent{st: st, rt: rt, running: map[string]chan struct{}{}, pods: map[string]string{},
+		created: map[string]time.Time{}, trace: map[string]*podTrace{}}
+	a, err := agent.New(st, timedRuntime{rt, b}, agent.Config{NodeName: "bench", Logger: quiet, RootDir: filepath.Join(dir, "agent"),
 		EvictionMemoryAvailable: -1})
 	if err != nil {
 		st.Close()
@@ -57,7 +119,7 @@ func startAgent(ctx context.Context, dir, sock string, images [][]byte) (*benchA
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	b := &benchAgent{st: st, rt: rt, cancel: cancel, done: make(chan struct{}), running: map[string]chan struct{}{}}
+	b.cancel, b.done = cancel, make(chan struct{})
 	w, err := st.Watch(ctx, "Pod", store.WatchOptions{})
 	if err != nil {
 		cancel()
@@ -74,6 +136,9 @@ func startAgent(ctx context.Context, dir, sock string, images [][]byte) (*benchA
 			if p, ok := ev.Object.(*types.Pod); ok && p.Status.Phase == types.PodRunning {
 				b.mu.Lock()
 				if c, ok := b.running[p.Name]; ok {
+					if tr := b.trace[p.Name]; tr != nil {
+						tr.running = time.Now()
+					}
 					close(c)
 					delete(b.running, p.Name)
 				}
@@ -103,6 +168,9 @@ func (b *benchAgent) start(ctx context.Context, name string) (time.Duration, err
 	b.running[name] = running
 	b.mu.Unlock()
 	start := time.Now()
+	b.mu.Lock()
+	b.created[name] = start
+	b.mu.Unlock()
 	if _, err := b.st.Create(ctx, p); err != nil {
 		return 0, err
 	}
@@ -153,4 +221,26 @@ func (b *benchAgent) stop() {
 	<-b.done
 	b.st.Close()
 	b.rt.Close()
+}
+
+// printTraces prints, for the pods whose names have prefix, the p50 of
+// each step of their start through the agent.
+func (b *benchAgent) printTraces(title, prefix string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var steps [5][]time.Duration
+	for name, tr := range b.trace {
+		if !strings.HasPrefix(name, prefix) || tr.running.IsZero() || tr.startDone.IsZero() {
+			continue
+		}
+		for i, d := range []time.Duration{tr.sandbox.Sub(tr.created), tr.sandboxDone.Sub(tr.sandbox),
+			tr.createDone.Sub(tr.sandboxDone), tr.startDone.Sub(tr.createDone), tr.running.Sub(tr.startDone)} {
+			steps[i] = append(steps[i], d)
+		}
+	}
+	if len(steps[0]) == 0 {
+		return
+	}
+	r := func(d []time.Duration) time.Duration { return pct(d, 50).Round(100 * time.Microsecond) }
+	fmt.Printf("| %s | %v | %v | %v | %v | %v |\n", title, r(steps[0]), r(steps[1]), r(steps[2]), r(steps[3]), r(steps[4]))
 }

@@ -11,9 +11,12 @@
 //     snapshot, create and start the task; no network setup), until it
 //     returns;
 //   - hostnet: RunPodSandbox with HostNetwork, CreateContainer,
-//     StartContainer, until the container is Running (two containers: the
-//     pause container and the app; no CNI);
-//   - cni: the same with pod networking (netns, CNI bridge and loopback);
+//     StartContainer, until the container is Running (one container: the
+//     sandbox is pinned namespaces; no CNI);
+//   - cni: the same with pod networking (netns, CNI bridge);
+//   - cni+pause: the same on a driver with Config.PauseContainer (two
+//     containers: the pause container and the app), as Kubernetes' CRI
+//     plugin starts a pod;
 //   - agent: a pod created in an in-memory store until the store says it is
 //     Running, through the node agent (runtime/agent) on a second driver
 //     (its own containerd namespace and bridge): the agent's watch, pod
@@ -21,9 +24,12 @@
 //
 // and then, -concurrent at once and the latency of each: `ctr run -d` (the
 // reference under the same contention), pods through the driver with host
-// network and with CNI, and pods through the agent. It also prints how long
-// each driver call took, and a warning for any agent pod whose container
-// restarted before it was Running.
+// network, with CNI and with CNI and a pause container, and pods through
+// the agent. It also prints how long each driver call took, the p50 of each
+// step of a pod's start through the agent (from its creation in the store
+// to RunPodSandbox, the three driver calls, and from StartContainer's
+// return to the store saying Running), the load average, and a warning for
+// any agent pod whose container restarted before it was Running.
 package main
 
 import (
@@ -79,6 +85,13 @@ func run(n, conc int) error {
 		return err
 	}
 	defer rt.Close()
+	rtPause, err := containerd.New(ctx, containerd.Config{Address: sock, Namespace: ns + "-pause", StateDir: filepath.Join(dir, "driver-pause"),
+		PauseContainer: true, PauseImage: pauseImage, Bridge: "coxbench2", PodCIDR: "10.218.0.0/16", NetworkName: "coxswain-bench-pause",
+		CgroupRoot: "/coxswain-bench-pause"})
+	if err != nil {
+		return err
+	}
+	defer rtPause.Close()
 	var images [][]byte
 	for name, pkg := range map[string]string{image: "./ctrbench/sleeper", pauseImage: "github.com/coxswain/coxswain/runtime/containerd/pause"} {
 		bin := filepath.Join(dir, "bin")
@@ -96,8 +109,10 @@ func run(n, conc int) error {
 			return err
 		}
 		archive := arch.Bytes()
-		if _, err := rt.LoadImage(ctx, bytes.NewReader(archive)); err != nil {
-			return err
+		for _, r := range []*containerd.Runtime{rt, rtPause} {
+			if _, err := r.LoadImage(ctx, bytes.NewReader(archive)); err != nil {
+				return err
+			}
 		}
 		images = append(images, archive)
 	}
@@ -108,8 +123,8 @@ func run(n, conc int) error {
 	}
 	defer ag.stop()
 
-	var ctrT, hostT, cniT, agentT []time.Duration
-	var sandboxes []string
+	var ctrT, hostT, cniT, pauseT, agentT []time.Duration
+	var sandboxes, pauseSandboxes []string
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("ctr-%d", i)
 		start := time.Now()
@@ -118,7 +133,7 @@ func run(n, conc int) error {
 		}
 		ctrT = append(ctrT, time.Since(start))
 		for _, hn := range []bool{true, false} {
-			d, sb, err := startPod(ctx, rt, fmt.Sprintf("p%d-%v", i, hn), hn)
+			d, sb, err := startPod(ctx, rt, fmt.Sprintf("p%d-%v", i, hn), variantName(false, hn, false))
 			if err != nil {
 				return err
 			}
@@ -129,7 +144,13 @@ func run(n, conc int) error {
 				cniT = append(cniT, d)
 			}
 		}
-		d, err := ag.start(ctx, fmt.Sprintf("a%d", i))
+		d, sb, err := startPod(ctx, rtPause, fmt.Sprintf("q%d", i), variantName(false, false, true))
+		if err != nil {
+			return err
+		}
+		pauseSandboxes = append(pauseSandboxes, sb)
+		pauseT = append(pauseT, d)
+		d, err = ag.start(ctx, fmt.Sprintf("as%d", i))
 		if err != nil {
 			return err
 		}
@@ -143,6 +164,10 @@ func run(n, conc int) error {
 			_ = rt.RemovePodSandbox(ctx, sb)
 		}
 		sandboxes = sandboxes[:0]
+		for _, sb := range pauseSandboxes {
+			_ = rtPause.RemovePodSandbox(ctx, sb)
+		}
+		pauseSandboxes = pauseSandboxes[:0]
 		if err := ag.deleteAll(ctx); err != nil {
 			return err
 		}
@@ -151,14 +176,18 @@ func run(n, conc int) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	concurrent := func(hostNet bool) []time.Duration {
+	concurrent := func(hostNet, pause bool) []time.Duration {
+		rt := rt
+		if pause {
+			rt = rtPause
+		}
 		ds := make([]time.Duration, conc)
 		sbs := make([]string, conc)
 		for i := 0; i < conc; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				d, sb, err := startPod(ctx, rt, fmt.Sprintf("c%d-%v", i, hostNet), hostNet)
+				d, sb, err := startPod(ctx, rt, fmt.Sprintf("c%d-%v-%v", i, hostNet, pause), variantName(true, hostNet, pause))
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil && firstErr == nil {
@@ -199,8 +228,9 @@ func run(n, conc int) error {
 		_ = exec.Command("ctr", "--address", sock, "-n", ns, "task", "rm", "-f", id).Run()
 		_ = exec.Command("ctr", "--address", sock, "-n", ns, "container", "rm", id).Run()
 	}
-	concHostT := concurrent(true)
-	concT := concurrent(false)
+	concHostT := concurrent(true, false)
+	concT := concurrent(false, false)
+	concPauseT := concurrent(false, true)
 	if firstErr != nil {
 		return firstErr
 	}
@@ -237,11 +267,13 @@ func run(n, conc int) error {
 		d    []time.Duration
 	}{
 		{"ctr run -d (no network)", ctrT},
-		{"driver, host network (pause + app)", hostT},
-		{"driver, CNI bridge (pause + app)", cniT},
+		{"driver, host network", hostT},
+		{"driver, CNI bridge", cniT},
+		{"driver, CNI bridge, pause container + app", pauseT},
 		{fmt.Sprintf("ctr run -d, %d at once", conc), concCtrT},
 		{fmt.Sprintf("driver, host network, %d at once", conc), concHostT},
 		{fmt.Sprintf("driver, CNI, %d at once", conc), concT},
+		{fmt.Sprintf("driver, CNI, pause container, %d at once", conc), concPauseT},
 		{"agent: create to Running in the store (CNI)", agentT},
 		{fmt.Sprintf("agent, %d pods created at once", conc), agentConcT},
 	} {
@@ -249,9 +281,20 @@ func run(n, conc int) error {
 			pct(row.d, 99).Round(100*time.Microsecond), float64(pct(row.d, 50))/float64(base))
 	}
 	cb := float64(pct(concCtrT, 50))
-	fmt.Printf("\nAt %d at once, p50 vs ctr run -d at %d at once: driver host network %.2fx, driver CNI %.2fx, agent %.2fx\n",
-		conc, conc, float64(pct(concHostT, 50))/cb, float64(pct(concT, 50))/cb, float64(pct(agentConcT, 50))/cb)
+	fmt.Printf("\nAt %d at once, p50 vs ctr run -d at %d at once: driver host network %.2fx, driver CNI %.2fx, with a pause container %.2fx, agent %.2fx\n",
+		conc, conc, float64(pct(concHostT, 50))/cb, float64(pct(concT, 50))/cb, float64(pct(concPauseT, 50))/cb, float64(pct(agentConcT, 50))/cb)
+	cp := float64(pct(concCtrT, 99))
+	fmt.Printf("At %d at once, p99 vs ctr run -d at %d at once: driver host network %.2fx, driver CNI %.2fx, with a pause container %.2fx, agent %.2fx\n",
+		conc, conc, float64(pct(concHostT, 99))/cp, float64(pct(concT, 99))/cp, float64(pct(concPauseT, 99))/cp, float64(pct(agentConcT, 99))/cp)
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Printf("Load average at the end: %s", la)
+	}
 	phases.print()
+	fmt.Println()
+	fmt.Println("| agent, p50 of each step | created → RunPodSandbox | RunPodSandbox | → CreateContainer returned | → StartContainer returned | → Running in the store |")
+	fmt.Println("|---|---|---|---|---|---|")
+	ag.printTraces("sequential", "as")
+	ag.printTraces(fmt.Sprintf("%d at once", conc), "ac")
 	for _, r := range ag.restarts {
 		fmt.Println("warning:", r)
 	}
@@ -260,7 +303,8 @@ func run(n, conc int) error {
 
 // startPod runs a sandbox and one container in it and returns how long it
 // took until the container was Running.
-func startPod(ctx context.Context, rt *containerd.Runtime, name string, hostNet bool) (time.Duration, string, error) {
+func startPod(ctx context.Context, rt *containerd.Runtime, name, variant string) (time.Duration, string, error) {
+	hostNet := strings.Contains(variant, "host network")
 	start := time.Now()
 	sbc := runtime.SandboxConfig{Name: name, Namespace: "bench", UID: name, HostNetwork: hostNet}
 	sb, err := rt.RunPodSandbox(ctx, sbc)
@@ -276,7 +320,7 @@ func startPod(ctx context.Context, rt *containerd.Runtime, name string, hostNet 
 	if err := rt.StartContainer(ctx, id); err != nil {
 		return 0, sb, err
 	}
-	phases.add(name, t1.Sub(start), t2.Sub(t1), time.Since(t2))
+	phases.add(variant, t1.Sub(start), t2.Sub(t1), time.Since(t2))
 	for {
 		st, err := rt.ContainerStatus(ctx, id)
 		if err != nil {
@@ -350,16 +394,7 @@ type phaseLog struct {
 
 var phases = &phaseLog{d: map[string][3][]time.Duration{}}
 
-func (l *phaseLog) add(name string, sb, create, start time.Duration) {
-	variant := "sequential, host network"
-	switch {
-	case strings.HasPrefix(name, "c") && strings.HasSuffix(name, "true"):
-		variant = "concurrent, host network"
-	case strings.HasPrefix(name, "c"):
-		variant = "concurrent, CNI"
-	case strings.HasSuffix(name, "false"):
-		variant = "sequential, CNI"
-	}
+func (l *phaseLog) add(variant string, sb, create, start time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	v := l.d[variant]
@@ -369,11 +404,27 @@ func (l *phaseLog) add(name string, sb, create, start time.Duration) {
 	l.d[variant] = v
 }
 
+// variantName names a driver variant in the phase table.
+func variantName(concurrent, hostNet, pause bool) string {
+	s := "sequential"
+	if concurrent {
+		s = "concurrent"
+	}
+	switch {
+	case hostNet:
+		return s + ", host network"
+	case pause:
+		return s + ", CNI, pause container"
+	}
+	return s + ", CNI"
+}
+
 func (l *phaseLog) print() {
 	fmt.Println()
 	fmt.Println("| driver variant | RunPodSandbox p50 | CreateContainer p50 | StartContainer p50 |")
 	fmt.Println("|---|---|---|---|")
-	for _, variant := range []string{"sequential, host network", "sequential, CNI", "concurrent, host network", "concurrent, CNI"} {
+	for _, variant := range []string{"sequential, host network", "sequential, CNI", "sequential, CNI, pause container",
+		"concurrent, host network", "concurrent, CNI", "concurrent, CNI, pause container"} {
 		v := l.d[variant]
 		if len(v[0]) == 0 {
 			continue

@@ -117,13 +117,13 @@ func (c *cluster) ctrStartContainerd(ctx context.Context, name, nsPath string) (
 	return p, sock, nil
 }
 
-// ctrImages builds the pause image and the demo app's images (v1 and v2,
-// one static binary) as OCI archives.
+// ctrImages builds the demo app's images (v1 and v2, one static binary) as
+// OCI archives. Sandboxes need no pause image: the driver pins the pods'
+// namespaces itself.
 func (c *cluster) ctrImages(ctx context.Context) ([][]byte, error) {
 	bins := map[string]string{}
 	for name, pkg := range map[string]string{
 		"demoapp": "github.com/coxswain/coxswain/examples/cluster/demoapp",
-		"pause":   "github.com/coxswain/coxswain/runtime/containerd/pause",
 	} {
 		out := filepath.Join(c.dir, "images", name)
 		if name == "demoapp" && c.opt.DemoApp != "" {
@@ -144,13 +144,8 @@ func (c *cluster) ctrImages(ctx context.Context) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pause, err := os.ReadFile(bins["pause"])
-	if err != nil {
-		return nil, err
-	}
 	var archives [][]byte
 	for _, im := range []containerd.ImageSpec{
-		{Name: containerd.DefaultPauseImage, Files: map[string][]byte{"/pause": pause}, Entrypoint: []string{"/pause"}},
 		{Name: ctrImage + ":v1", Files: map[string][]byte{"/demoapp": app}, Entrypoint: []string{"/demoapp"}},
 		{Name: ctrImage + ":v2", Files: map[string][]byte{"/demoapp": app}, Entrypoint: []string{"/demoapp"}},
 	} {
@@ -197,7 +192,7 @@ func (c *cluster) ctrLoad(ctx context.Context, name, sock string, archives [][]b
 // ctrNodes brings up the containerd flavour's nodes: a namespace on the
 // bridge, a containerd and the node program each.
 func (c *cluster) ctrNodes(ctx context.Context, nodeArgs func(i int, name string) []string) error {
-	c.say("▶ Building the demo app and pause images (static Go binaries packed as OCI images)")
+	c.say("▶ Building the demo app's images (a static Go binary packed as OCI images)")
 	archives, err := c.ctrImages(ctx)
 	if err != nil {
 		return err

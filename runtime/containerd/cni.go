@@ -19,25 +19,28 @@ import (
 	"github.com/coxswain/coxswain/runtime"
 )
 
-// network runs the CNI plugins for pods: loopback, then the bridge chain
-// (bridge with host-local IPAM, then portmap), or the configuration list
-// found in confDir. It is safe for concurrent use.
+// network runs the CNI plugins for pods: the bridge chain (bridge with
+// host-local IPAM, then portmap), or the configuration list found in
+// confDir. A pod without host ports skips portmap, whose ADD would do
+// nothing and whose DEL would still run iptables. The loopback interface
+// needs no plugin: the driver brings it up when it pins the namespace. It
+// is safe for concurrent use.
 type network struct {
-	cni      *libcni.CNIConfig
-	loopback *libcni.NetworkConfigList
-	bridge   *libcni.NetworkConfigList
-	confDir  string
+	cni     *libcni.CNIConfig
+	confDir string
 
-	mu  sync.Mutex // protects raw and the bridge read from confDir
-	raw []byte
+	mu     sync.Mutex // protects the fields below, read from confDir
+	raw    []byte
+	bridge *libcni.NetworkConfigList // the whole chain
+	bare   *libcni.NetworkConfigList // without portmap
 }
 
-// list returns the pod network's configuration list: the built-in one, or
-// the first *.conflist of confDir by name, parsed again only when the file
-// changed.
-func (n *network) list() (*libcni.NetworkConfigList, error) {
+// list returns the pod network's configuration list, whole or, for a pod
+// without host ports, without portmap: the built-in one, or the first
+// *.conflist of confDir by name, parsed again only when the file changed.
+func (n *network) list(ports bool) (*libcni.NetworkConfigList, error) {
 	if n.confDir == "" {
-		return n.bridge, nil
+		return n.pick(ports), nil
 	}
 	files, _ := filepath.Glob(filepath.Join(n.confDir, "*.conflist"))
 	if len(files) == 0 {
@@ -49,23 +52,49 @@ func (n *network) list() (*libcni.NetworkConfigList, error) {
 		return nil, fmt.Errorf("pod network: %w", err)
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.bridge != nil && bytes.Equal(b, n.raw) {
-		return n.bridge, nil
+	same := n.bridge != nil && bytes.Equal(b, n.raw)
+	n.mu.Unlock()
+	if same {
+		return n.pick(ports), nil
 	}
 	l, err := libcni.ConfListFromBytes(b)
 	if err != nil {
 		return nil, fmt.Errorf("pod network: CNI configuration %s: %w", files[0], err)
 	}
-	n.bridge, n.raw = l, b
-	return l, nil
+	n.set(l, b)
+	return n.pick(ports), nil
 }
 
-// conflist returns the CNI configuration list the driver writes for cfg.
-func conflist(cfg Config) ([]byte, error) {
+// set makes l (read from raw) the pod network's configuration list.
+func (n *network) set(l *libcni.NetworkConfigList, raw []byte) {
+	bare := *l
+	bare.Plugins = nil
+	for _, p := range l.Plugins {
+		if p.Network.Type != "portmap" {
+			bare.Plugins = append(bare.Plugins, p)
+		}
+	}
+	n.mu.Lock()
+	n.bridge, n.bare, n.raw = l, &bare, raw
+	n.mu.Unlock()
+}
+
+func (n *network) pick(ports bool) *libcni.NetworkConfigList {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if ports || n.bare == nil {
+		return n.bridge
+	}
+	return n.bare
+}
+
+// conflist returns the CNI configuration list the driver writes for cfg;
+// masq asks the bridge plugin to masquerade each pod (with iptables), for
+// when the driver could not install its own nftables masquerade.
+func conflist(cfg Config, masq bool) ([]byte, error) {
 	plugins := []map[string]any{
 		{
-			"type": "bridge", "bridge": cfg.Bridge, "isGateway": true, "ipMasq": true, "hairpinMode": true,
+			"type": "bridge", "bridge": cfg.Bridge, "isGateway": true, "ipMasq": masq, "hairpinMode": true,
 			"ipam": map[string]any{
 				"type":    "host-local",
 				"ranges":  [][]map[string]string{{{"subnet": cfg.PodCIDR}}},
@@ -78,40 +107,29 @@ func conflist(cfg Config) ([]byte, error) {
 	return json.MarshalIndent(map[string]any{"cniVersion": "1.0.0", "name": cfg.NetworkName, "plugins": plugins}, "", "  ")
 }
 
-func newNetwork(cfg Config) (*network, error) {
-	if cfg.CNIConfDir != "" {
-		lo, err := libcni.ConfListFromBytes([]byte(`{"cniVersion":"1.0.0","name":"` + cfg.NetworkName + `-loopback","plugins":[{"type":"loopback"}]}`))
-		if err != nil {
-			return nil, fmt.Errorf("containerd: CNI loopback configuration: %w", err)
-		}
-		return &network{
-			cni: libcni.NewCNIConfigWithCacheDir(strings.Split(cfg.CNIBinDir, ":"), filepath.Join(cfg.StateDir, "cni-cache"),
-				&invoke.DefaultExec{RawExec: &invoke.RawExec{Stderr: os.Stderr}, PluginDecoder: version.PluginDecoder{}}),
-			loopback: lo,
-			confDir:  cfg.CNIConfDir,
-		}, nil
+// newNetwork returns the pod network of cfg. For the built-in one, masq
+// says whether the bridge plugin must masquerade (see conflist).
+func newNetwork(cfg Config, masq bool) (*network, error) {
+	n := &network{
+		// The plugin executor is given, not left for libcni to create on
+		// first use, which races when pods start concurrently.
+		cni: libcni.NewCNIConfigWithCacheDir(strings.Split(cfg.CNIBinDir, ":"), filepath.Join(cfg.StateDir, "cni-cache"),
+			&invoke.DefaultExec{RawExec: &invoke.RawExec{Stderr: os.Stderr}, PluginDecoder: version.PluginDecoder{}}),
+		confDir: cfg.CNIConfDir,
 	}
-	b, err := conflist(cfg)
+	if cfg.CNIConfDir != "" {
+		return n, nil
+	}
+	b, err := conflist(cfg, masq)
 	if err != nil {
 		return nil, err
 	}
-	bridge, err := libcni.ConfListFromBytes(b)
+	l, err := libcni.ConfListFromBytes(b)
 	if err != nil {
 		return nil, fmt.Errorf("containerd: CNI configuration: %w", err)
 	}
-	lo, err := libcni.ConfListFromBytes([]byte(`{"cniVersion":"1.0.0","name":"` + cfg.NetworkName + `-loopback","plugins":[{"type":"loopback"}]}`))
-	if err != nil {
-		return nil, fmt.Errorf("containerd: CNI loopback configuration: %w", err)
-	}
-	dirs := strings.Split(cfg.CNIBinDir, ":")
-	return &network{
-		// The plugin executor is given, not left for libcni to create on
-		// first use, which races when pods start concurrently.
-		cni: libcni.NewCNIConfigWithCacheDir(dirs, filepath.Join(cfg.StateDir, "cni-cache"),
-			&invoke.DefaultExec{RawExec: &invoke.RawExec{Stderr: os.Stderr}, PluginDecoder: version.PluginDecoder{}}),
-		loopback: lo,
-		bridge:   bridge,
-	}, nil
+	n.set(l, b)
+	return n, nil
 }
 
 type cniPortMapping struct {
@@ -154,35 +172,25 @@ func runtimeConf(id, netns string, cfg runtime.SandboxConfig) *libcni.RuntimeCon
 // add attaches the namespace at netns to the pod network and returns the
 // pod's addresses.
 func (n *network) add(ctx context.Context, id, netns string, cfg runtime.SandboxConfig) ([]string, error) {
-	bridge, err := n.list()
+	rc := runtimeConf(id, netns, cfg)
+	list, err := n.list(rc.CapabilityArgs != nil)
 	if err != nil {
 		return nil, err
 	}
-	rc := runtimeConf(id, netns, cfg)
-	// The loopback and the pod network are independent (lo, eth0): both
-	// plugins run at once.
-	loErr := make(chan error, 1)
-	go func() {
-		_, err := n.cni.AddNetworkList(ctx, n.loopback, rc)
-		loErr <- err
-	}()
-	res, err := n.cni.AddNetworkList(ctx, bridge, rc)
-	if lerr := <-loErr; lerr != nil {
-		return nil, fmt.Errorf("CNI ADD loopback: %w", lerr)
-	}
+	res, err := n.cni.AddNetworkList(ctx, list, rc)
 	if err != nil {
-		return nil, fmt.Errorf("CNI ADD %s: %w", bridge.Name, err)
+		return nil, fmt.Errorf("CNI ADD %s: %w", list.Name, err)
 	}
 	r, err := cnitypes100.NewResultFromResult(res)
 	if err != nil {
-		return nil, fmt.Errorf("CNI ADD %s: result: %w", bridge.Name, err)
+		return nil, fmt.Errorf("CNI ADD %s: result: %w", list.Name, err)
 	}
 	var ips []string
 	for _, ip := range r.IPs {
 		ips = append(ips, ip.Address.IP.String())
 	}
 	if len(ips) == 0 {
-		return nil, fmt.Errorf("CNI ADD %s: no address in the result", bridge.Name)
+		return nil, fmt.Errorf("CNI ADD %s: no address in the result", list.Name)
 	}
 	return ips, nil
 }
@@ -191,21 +199,17 @@ func (n *network) add(ctx context.Context, id, netns string, cfg runtime.Sandbox
 // The namespace may be gone already.
 func (n *network) del(ctx context.Context, id, netns string, cfg runtime.SandboxConfig) error {
 	rc := runtimeConf(id, netns, cfg)
-	bridge, err := n.list()
+	ports := rc.CapabilityArgs != nil
+	list, err := n.list(ports)
 	if err != nil {
 		// The configuration is gone: delete with the last one read, if any
 		// (no ADD ran without one).
-		n.mu.Lock()
-		bridge = n.bridge
-		n.mu.Unlock()
+		list = n.pick(ports)
 	}
-	if bridge != nil {
-		if err := n.cni.DelNetworkList(ctx, bridge, rc); err != nil {
-			return fmt.Errorf("CNI DEL %s: %w", bridge.Name, err)
+	if list != nil {
+		if err := n.cni.DelNetworkList(ctx, list, rc); err != nil {
+			return fmt.Errorf("CNI DEL %s: %w", list.Name, err)
 		}
-	}
-	if err := n.cni.DelNetworkList(ctx, n.loopback, rc); err != nil {
-		return fmt.Errorf("CNI DEL loopback: %w", err)
 	}
 	return nil
 }

@@ -40,9 +40,15 @@ type Config struct {
 	// hosts, hostname and resolv.conf, default log files, the CNI cache and
 	// IPAM state. Empty means DefaultStateDir.
 	StateDir string
+	// PauseContainer runs a pause container in each sandbox to hold the
+	// pod's IPC and UTS namespaces, as Kubernetes' CRI plugin does. By
+	// default (false) the driver pins those namespaces itself, as it pins
+	// the network namespace, and a sandbox has no process of its own
+	// (CRI-O's drop_infra_ctr): a pod then starts one container fewer.
+	PauseContainer bool
 	// PauseImage is the image of every sandbox's pause container, already
 	// imported into the namespace (see the pause command and LoadImage);
-	// empty means DefaultPauseImage.
+	// empty means DefaultPauseImage. Only used with PauseContainer.
 	PauseImage string
 	// Runtime is containerd's runtime for tasks; empty means runc v2.
 	Runtime string

@@ -76,12 +76,12 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	}
 	c.status = runtime.ContainerStatus{ID: c.id, SandboxID: sandboxID, Name: cfg.Name, Attempt: cfg.Attempt, Image: cfg.Image,
 		State: runtime.ContainerCreated, CreatedAt: r.clock.Now(), LogPath: logPath, Labels: cfg.Labels, Annotations: cfg.Annotations}
-	pid, netns := sb.pid, sb.netns
+	netns, ipc, uts := sb.namespaces()
 	r.containers[c.id] = c
 	r.mu.Unlock()
 
 	ctx = r.ns(ctx)
-	ctr, ref, err := r.newContainer(ctx, c, pid, netns)
+	ctr, ref, err := r.newContainer(ctx, c, podNamespaces{net: netns, ipc: ipc, uts: uts})
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
@@ -92,33 +92,29 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	return c.id, nil
 }
 
-func (r *Runtime) newContainer(ctx context.Context, c *container, pausePID uint32, netns string) (ctrd.Container, string, error) {
+func (r *Runtime) newContainer(ctx context.Context, c *container, ns podNamespaces) (ctrd.Container, string, error) {
 	name, err := normalize(c.cfg.Image)
 	if err != nil {
 		return nil, "", err
 	}
-	img, err := r.client.GetImage(ctx, name)
+	img, err := r.image(ctx, name)
 	if errdefs.IsNotFound(err) {
 		return nil, "", fmt.Errorf("image %q is not present (pull or load it first): %w", c.cfg.Image, runtime.ErrNotFound)
 	} else if err != nil {
 		return nil, "", fmt.Errorf("image %q: %w", c.cfg.Image, err)
 	}
-	if err := r.unpack(ctx, img); err != nil {
-		return nil, "", err
-	}
 	if err := os.MkdirAll(filepath.Dir(c.status.LogPath), 0o755); err != nil {
 		return nil, "", fmt.Errorf("log directory: %w", err)
 	}
-	spec := specFor(img, c, pausePID, netns)
+	spec := specFor(img, c, ns)
 	ctr, err := r.client.NewContainer(ctx, c.id,
-		ctrd.WithImage(img),
-		ctrd.WithSnapshotter(r.cfg.Snapshotter),
-		ctrd.WithNewSnapshot(c.id, img),
+		r.withSnapshot(c.id, img),
 		ctrd.WithNewSpec(spec...),
 		ctrd.WithContainerLabels(map[string]string{labelKind: kindContainer, labelSandbox: c.sb.id,
 			labelPodName: c.sb.cfg.Name, labelPodNamespace: c.sb.cfg.Namespace, labelContainer: c.cfg.Name}),
 	)
 	if err != nil {
+		r.forgetImage(img)
 		return nil, "", err
 	}
 	return ctr, img.Target().Digest.String(), nil

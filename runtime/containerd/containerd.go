@@ -1,6 +1,7 @@
 package containerd
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,7 +13,9 @@ import (
 	"sync"
 
 	ctrd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/defaults"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
+	digest "github.com/opencontainers/go-digest"
 
 	"github.com/coxswain/coxswain/clock"
 	"github.com/coxswain/coxswain/runtime"
@@ -31,6 +34,14 @@ type Runtime struct {
 	bg   context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+
+	// snapshotter is the snapshotter of root filesystems:
+	// Config.Snapshotter, or containerd's default for the namespace.
+	snapshotter string
+
+	imgMu  sync.Mutex // protects images and sizes
+	images map[digest.Digest]*imageInfo
+	sizes  map[digest.Digest]uint64 // ImageStatus's sizes, by content
 
 	mu         sync.Mutex // protects the fields below
 	sandboxes  map[string]*sandbox
@@ -58,7 +69,15 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.HostIP == "" {
 		cfg.HostIP = hostIP()
 	}
-	nw, err := newNetwork(cfg)
+	masq := false
+	if cfg.CNIConfDir == "" {
+		if err := installMasquerade(cfg); err != nil {
+			// Without nftables, the bridge plugin masquerades each pod.
+			cfg.Logger.Warn("containerd: pod masquerade with nftables failed; the bridge plugin will masquerade each pod with iptables", "err", err)
+			masq = true
+		}
+	}
+	nw, err := newNetwork(cfg, masq)
 	if err != nil {
 		return nil, err
 	}
@@ -70,9 +89,21 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		c.Close()
 		return nil, fmt.Errorf("containerd: connecting to %s: %w", cfg.Address, err)
 	}
+	snap := cfg.Snapshotter
+	if snap == "" {
+		// The namespace may name its default snapshotter, as the client
+		// looks up on every container it creates; the driver asks once.
+		label, err := c.GetLabel(namespaces.WithNamespace(ctx, cfg.Namespace), defaults.DefaultSnapshotterNSLabel)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("containerd: namespace %s: %w", cfg.Namespace, err)
+		}
+		snap = cmp.Or(label, defaults.DefaultSnapshotter)
+	}
 	bg, stop := context.WithCancel(namespaces.WithNamespace(context.Background(), cfg.Namespace))
 	r := &Runtime{
 		cfg: cfg, client: c, net: nw, clock: cfg.Clock, log: cfg.Logger,
+		snapshotter: snap, images: map[digest.Digest]*imageInfo{}, sizes: map[digest.Digest]uint64{},
 		bg: bg, stop: stop,
 		sandboxes: map[string]*sandbox{}, containers: map[string]*container{},
 	}

@@ -6,25 +6,35 @@
 //
 // # Sandboxes
 //
-// A pod sandbox is a pause container holding the pod's network, IPC and UTS
-// namespaces. RunPodSandbox creates a network namespace and pins it under
-// <StateDir>/netns/<id>, runs CNI ADD on it (the loopback plugin and, at the
-// same time, the bridge plugin with host-local IPAM on Config.PodCIDR, chained with portmap
-// for the sandbox's PortMappings; or, with Config.CNIConfDir, the
-// configuration list found there, written by the node's pod network), writes the pod's hosts, hostname and
-// resolv.conf, and starts the pause container in the namespace. The pod's
-// address is the one IPAM gave, reported as the sandbox's IP. CNI ADD runs
-// while the pause container is created and started, since the two are
-// independent. Every container of a pod carries the spec annotation
-// io.containerd.runc.v2.group=<sandbox id>, so one runc shim process serves
-// the whole pod, as with Kubernetes' CRI plugin.
-// StopPodSandbox kills the pod's containers and the pause container and runs
-// CNI DEL, which frees the address; RemovePodSandbox deletes the containers,
-// the namespace and the files. A HostNetwork sandbox skips CNI: its
-// containers use the node's network and its IP is Config.HostIP.
+// A pod sandbox is the pod's network, IPC and UTS namespaces. RunPodSandbox
+// makes them on one thread and pins each by a bind mount under
+// <StateDir>/netns/ (<id>, <id>.ipc, <id>.uts), with the pod's hostname set
+// in the UTS namespace and the loopback interface up in the network one; no
+// process holds them, so a pod starts one container fewer than with a pause
+// container. It then runs CNI ADD on the network namespace (the bridge
+// plugin with host-local IPAM on Config.PodCIDR, chained with portmap; or,
+// with Config.CNIConfDir, the configuration list found there, written by the
+// node's pod network) and writes the pod's hosts, hostname and resolv.conf.
+// portmap runs only for a sandbox with host ports (PortMappings), since
+// without any its ADD does nothing and its DEL still runs iptables. The
+// built-in network masquerades traffic from Config.PodCIDR to other
+// addresses with one nftables rule that New writes (table
+// <NetworkName>-masq), not with the bridge plugin's per-pod iptables
+// chains, which serialise concurrent pod starts on the xtables lock; where
+// nftables fails, the bridge plugin masquerades instead. The pod's address
+// is the one IPAM gave, reported as the sandbox's IP. Every container of a
+// pod carries the spec annotation io.containerd.runc.v2.group=<sandbox id>,
+// so one runc shim process serves the whole pod, as with Kubernetes' CRI
+// plugin. StopPodSandbox kills the pod's containers and runs CNI DEL, which
+// frees the address; RemovePodSandbox deletes the containers, the
+// namespaces and the files. A HostNetwork sandbox skips the network
+// namespace and CNI: its containers use the node's network and its IP is
+// Config.HostIP.
 //
-// The pause image (Config.PauseImage) must be in the namespace before the
-// first sandbox runs, or RunPodSandbox fails with ErrNoPauseImage. The
+// With Config.PauseContainer, a sandbox is instead a pause container
+// holding the IPC and UTS namespaces in the pinned network namespace, as
+// the CRI plugin runs pods; CNI ADD runs while it starts. The pause image (Config.PauseImage) must then be in the namespace before
+// the first sandbox runs, or RunPodSandbox fails with ErrNoPauseImage. The
 // project builds it itself, no registry needed:
 //
 //	CGO_ENABLED=0 go build -o pause ./runtime/containerd/pause
@@ -34,8 +44,8 @@
 //
 // # Containers
 //
-// An app container joins its sandbox's network namespace and the pause
-// process's IPC and UTS namespaces (so containers of a pod reach each other
+// An app container joins its sandbox's network, IPC and UTS namespaces
+// (so containers of a pod reach each other
 // on localhost, share one IP and one hostname) and gets its own PID and
 // mount namespaces. Its process is the image's entrypoint and command, with
 // ContainerConfig.Command replacing the entrypoint and Args the command, as
@@ -77,7 +87,12 @@
 // and unpacks it, and a failure wraps runtime.ErrImagePull. LoadImage
 // imports OCI layout or `docker save` archives. BuildImage writes a one-layer
 // OCI archive from files in memory, such as a static Go binary: it is how
-// the pause image and the test images are made.
+// the pause image and the test images are made. The driver remembers, by
+// the digest of an image's manifest (content that never changes), that the
+// image is unpacked, its configuration and its layers' chain ID, so
+// creating a container costs one image lookup, one snapshot and the
+// container; ImageStatus lists only the names of the asked content and
+// computes its size once.
 //
 // # Namespaces and state
 //

@@ -28,8 +28,8 @@ func ExampleBuildImage() {
 	// Output: sha256: 71
 }
 
-// A node agent connects to containerd, loads the pause image once, and runs
-// pods. This needs root, containerd, runc and the CNI plugins.
+// A node agent connects to containerd, loads the images it needs (or
+// pulls them), and runs pods. This needs root, containerd, runc and the CNI plugins.
 func ExampleNew() {
 	ctx := context.Background()
 	rt, err := containerd.New(ctx, containerd.Config{PodCIDR: "10.213.0.0/16"})
@@ -37,12 +37,12 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer rt.Close()
-	pause, err := os.Open("pause.tar") // written by: pause -archive pause.tar
+	img, err := os.Open("hello.tar") // written by BuildImage
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer pause.Close()
-	if _, err := rt.LoadImage(ctx, pause); err != nil {
+	defer img.Close()
+	if _, err := rt.LoadImage(ctx, img); err != nil {
 		log.Fatal(err)
 	}
 	sb := runtime.SandboxConfig{Name: "web", Namespace: "default", UID: "1", LogDirectory: "/var/log/pods/default_web_1"}

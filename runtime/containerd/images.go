@@ -34,7 +34,7 @@ func (r *Runtime) PullImage(ctx context.Context, image string) (string, error) {
 	}
 	img, err := r.client.GetImage(ctx, name)
 	if errdefs.IsNotFound(err) {
-		img, err = r.client.Pull(ctx, name, ctrd.WithPullUnpack, ctrd.WithPullSnapshotter(r.cfg.Snapshotter))
+		img, err = r.client.Pull(ctx, name, ctrd.WithPullUnpack, ctrd.WithPullSnapshotter(r.snapshotter))
 		if err != nil {
 			return "", fmt.Errorf("containerd: pulling image %s: %v: %w", name, err, runtime.ErrImagePull)
 		}
@@ -49,12 +49,12 @@ func (r *Runtime) PullImage(ctx context.Context, image string) (string, error) {
 
 // unpack makes sure img is unpacked in the driver's snapshotter.
 func (r *Runtime) unpack(ctx context.Context, img ctrd.Image) error {
-	ok, err := img.IsUnpacked(ctx, r.cfg.Snapshotter)
+	ok, err := img.IsUnpacked(ctx, r.snapshotter)
 	if err != nil {
 		return fmt.Errorf("unpacking image %s: %w", img.Name(), err)
 	}
 	if !ok {
-		if err := img.Unpack(ctx, r.cfg.Snapshotter); err != nil && !errdefs.IsAlreadyExists(err) {
+		if err := img.Unpack(ctx, r.snapshotter); err != nil && !errdefs.IsAlreadyExists(err) {
 			return fmt.Errorf("unpacking image %s: %w", img.Name(), err)
 		}
 	}
@@ -74,26 +74,34 @@ func (r *Runtime) ImageStatus(ctx context.Context, image string) (runtime.Image,
 	} else if err != nil {
 		return runtime.Image{}, fmt.Errorf("containerd: image %s: %w", name, err)
 	}
-	// Only this image's size is computed (it reads the image's manifests),
-	// not every image's as ListImages does: the agent asks before each
-	// container start.
-	all, err := r.client.ImageService().List(ctx)
+	// The agent asks before each container start, so this is kept cheap:
+	// only the names of this content are listed, and its size (which
+	// reads its manifests) is computed once per content.
+	dg := img.Target.Digest
+	same, err := r.client.ImageService().List(ctx, "target.digest=="+dg.String())
 	if err != nil {
 		return runtime.Image{}, fmt.Errorf("containerd: image %s: %w", name, err)
 	}
-	out := runtime.Image{ID: img.Target.Digest.String()}
-	for _, im := range all {
-		if im.Target.Digest == img.Target.Digest {
-			out.Tags = append(out.Tags, im.Name)
-		}
+	out := runtime.Image{ID: dg.String()}
+	for _, im := range same {
+		out.Tags = append(out.Tags, im.Name)
 	}
 	if len(out.Tags) == 0 {
 		out.Tags = []string{img.Name}
 	}
 	sort.Strings(out.Tags)
-	if size, err := ctrd.NewImage(r.client, img).Size(ctx); err == nil && size > 0 {
-		out.Size = uint64(size)
+	r.imgMu.Lock()
+	size, ok := r.sizes[dg]
+	r.imgMu.Unlock()
+	if !ok {
+		if s, err := ctrd.NewImage(r.client, img).Size(ctx); err == nil && s > 0 {
+			size = uint64(s)
+			r.imgMu.Lock()
+			r.sizes[dg] = size
+			r.imgMu.Unlock()
+		}
 	}
+	out.Size = size
 	return out, nil
 }
 

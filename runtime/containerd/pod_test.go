@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	nft "github.com/google/nftables"
+	"github.com/google/nftables/expr"
+
 	"github.com/coxswain/coxswain/runtime"
 )
 
@@ -238,7 +241,7 @@ func TestExecWithStdin(t *testing.T) {
 }
 
 func TestMissingPauseImage(t *testing.T) {
-	rt := newTestRuntime(t, func(c *Config) { c.PauseImage = "docker.io/coxswain/pause:none" })
+	rt := newTestRuntime(t, func(c *Config) { c.PauseImage, c.PauseContainer = "docker.io/coxswain/pause:none", true })
 	_, err := rt.RunPodSandbox(context.Background(), runtime.SandboxConfig{Name: "p", Namespace: "test", UID: "u"})
 	if !errors.Is(err, ErrNoPauseImage) || !strings.Contains(err.Error(), "pause:none") {
 		t.Errorf("RunPodSandbox without the pause image = %v, want ErrNoPauseImage naming it", err)
@@ -304,32 +307,199 @@ func TestConcurrentSandboxes(t *testing.T) {
 	}
 }
 
-// The containers of a pod share the pause container's shim: the shim is the
-// parent of each container's first process.
+// The containers of a pod share one shim (the pause container's, with
+// Config.PauseContainer): the shim is the parent of each container's first
+// process.
 func TestOneShimPerPod(t *testing.T) {
-	rt := newTestRuntime(t)
-	sb, sbc := pod(t, rt, "shim")
-	a := run(t, rt, sb, sbc, "a", runtime.Resources{}, "sleep")
-	b := run(t, rt, sb, sbc, "b", runtime.Resources{}, "sleep")
-	rt.mu.Lock()
-	pids := []uint32{rt.sandboxes[sb].pid, rt.containers[a].task.Pid(), rt.containers[b].task.Pid()}
-	rt.mu.Unlock()
-	var parents []int
-	for _, pid := range pids {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The parent pid is the second field after the command, which is in
-		// parentheses.
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		ppid, err := strconv.Atoi(f[1])
-		if err != nil {
-			t.Fatalf("/proc/%d/stat: %v", pid, err)
-		}
-		parents = append(parents, ppid)
+	for _, pause := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pause=%v", pause), func(t *testing.T) {
+			rt := newTestRuntime(t, func(c *Config) { c.PauseContainer = pause })
+			sb, sbc := pod(t, rt, "shim")
+			a := run(t, rt, sb, sbc, "a", runtime.Resources{}, "sleep")
+			b := run(t, rt, sb, sbc, "b", runtime.Resources{}, "sleep")
+			rt.mu.Lock()
+			pids := []uint32{rt.containers[a].task.Pid(), rt.containers[b].task.Pid()}
+			if pause {
+				pids = append(pids, rt.sandboxes[sb].pid)
+			}
+			rt.mu.Unlock()
+			var parents []int
+			for _, pid := range pids {
+				stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The parent pid is the second field after the command, which is in
+				// parentheses.
+				f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+				ppid, err := strconv.Atoi(f[1])
+				if err != nil {
+					t.Fatalf("/proc/%d/stat: %v", pid, err)
+				}
+				parents = append(parents, ppid)
+			}
+			for _, p := range parents[1:] {
+				if p != parents[0] {
+					t.Errorf("parents of the pod's processes %v, want one shim for the pod", parents)
+				}
+			}
+		})
 	}
-	if parents[0] != parents[1] || parents[0] != parents[2] {
-		t.Errorf("parents of the pause and app processes %v, want one shim for the pod", parents)
+}
+
+// By default a sandbox is its pinned namespaces and no process: containerd
+// holds only the app containers, which share the pod's network, IPC and UTS
+// namespaces (the pinned ones), with the pod's hostname and the loopback
+// interface up. With Config.PauseContainer the same holds through the
+// pause container.
+func TestSandboxNamespaces(t *testing.T) {
+	for _, pause := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pause=%v", pause), func(t *testing.T) {
+			rt := newTestRuntime(t, func(c *Config) { c.PauseContainer = pause })
+			ctx := rt.ns(context.Background())
+			sb, sbc := pod(t, rt, "pinned")
+			a := run(t, rt, sb, sbc, "a", runtime.Resources{}, "sleep")
+			b := run(t, rt, sb, sbc, "b", runtime.Resources{}, "listen", "9002", "127.0.0.1")
+			ctrs, err := rt.client.Containers(ctx, fmt.Sprintf("labels.%q==%s", labelPodName, "pinned"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 2
+			if pause {
+				want = 3
+			}
+			if len(ctrs) != want {
+				t.Errorf("containerd holds %d containers for the pod, want %d (pause container: %v)", len(ctrs), want, pause)
+			}
+			rt.mu.Lock()
+			pids := []uint32{rt.containers[a].task.Pid(), rt.containers[b].task.Pid()}
+			ns := rt.sandboxes[sb].ns
+			rt.mu.Unlock()
+			for _, kind := range []string{"net", "ipc", "uts"} {
+				var links []string
+				for _, pid := range pids {
+					l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
+					if err != nil {
+						t.Fatal(err)
+					}
+					links = append(links, l)
+				}
+				if links[0] != links[1] {
+					t.Errorf("%s namespaces of the pod's containers differ: %v", kind, links)
+				}
+				self, _ := os.Readlink("/proc/self/ns/" + kind)
+				if links[0] == self {
+					t.Errorf("the pod's %s namespace is the host's: %s, pinned %+v", kind, self, ns)
+				}
+			}
+			if !pause && (ns.ipc == "" || ns.uts == "" || ns.net == "") {
+				t.Errorf("pinned namespaces = %+v, want net, ipc and uts", ns)
+			}
+			if pause && (ns.ipc != "" || ns.uts != "") {
+				t.Errorf("pinned namespaces = %+v, want only net (the pause container holds ipc and uts)", ns)
+			}
+			client := run(t, rt, sb, sbc, "client", runtime.Resources{}, "dial", "127.0.0.1:9002")
+			st := waitExit(t, rt, client)
+			if got := logs(t, rt, client); st.ExitCode != 0 || got != "hello from pinned\n" {
+				t.Errorf("client exited %d and printed %q, want 0 and a greeting over loopback with the pod's hostname", st.ExitCode, got)
+			}
+		})
+	}
+}
+
+// Pinning namespaces leaves every thread of the process in its own
+// namespaces: the pinning thread goes back to them before it is reused.
+func TestPinNamespacesLeavesThreadsAlone(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("pinning namespaces needs root")
+	}
+	want := map[string]string{}
+	for _, kind := range []string{"net", "ipc", "uts"} {
+		want[kind], _ = os.Readlink("/proc/self/ns/" + kind)
+	}
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := pinNamespaces(fmt.Sprintf("%s/ns%d", dir, i), true, true, fmt.Sprintf("pod%d", i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := unpin(p.paths()...); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, task := range tasks {
+		for kind, w := range want {
+			if got, err := os.Readlink("/proc/self/task/" + task.Name() + "/ns/" + kind); err == nil && got != w {
+				t.Errorf("thread %s is in %s, want %s", task.Name(), got, w)
+			}
+		}
+	}
+	if _, err := pinNamespaces(dir+"/long", false, true, strings.Repeat("h", 65)); err == nil || !strings.Contains(err.Error(), "hostname") {
+		t.Errorf("pinning with a 65-character hostname = %v, want an error naming the hostname", err)
+	}
+}
+
+// The built-in network masquerades pods with one nftables rule of the
+// driver's own, not with the bridge plugin's per-pod iptables chains.
+func TestMasqueradeRule(t *testing.T) {
+	rt := newTestRuntime(t)
+	c, err := nft.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := &nft.Table{Name: masqueradeTable(rt.cfg), Family: nft.TableFamilyIPv4}
+	rules, err := c.GetRules(table, &nft.Chain{Name: "postrouting", Table: table})
+	if err != nil {
+		t.Fatalf("rules of nftables table %s: %v", table.Name, err)
+	}
+	masq := 0
+	for _, r := range rules {
+		for _, e := range r.Exprs {
+			if _, ok := e.(*expr.Masq); ok {
+				masq++
+			}
+		}
+	}
+	if len(rules) != 1 || masq != 1 {
+		t.Errorf("table %s holds %d rules with %d masquerades, want one", table.Name, len(rules), masq)
+	}
+	if b := rt.net.pick(false).Plugins[0].Bytes; !bytes.Contains(b, []byte(`"ipMasq":false`)) {
+		t.Errorf("the bridge plugin masquerades too: %s", b)
+	}
+}
+
+// ImageStatus reports every name of the asked image's content, and only
+// those.
+func TestImageStatusTags(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx := rt.ns(context.Background())
+	is := rt.client.ImageService()
+	img, err := is.Get(ctx, testImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alias := img
+	alias.Name = "docker.io/coxswain/testbin:alias"
+	if _, err := is.Create(ctx, alias); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = is.Delete(context.Background(), alias.Name) })
+	for _, name := range []string{testImage, "coxswain/testbin:alias"} {
+		st, err := rt.ImageStatus(context.Background(), name)
+		if err != nil {
+			t.Fatalf("ImageStatus(%s): %v", name, err)
+		}
+		want := []string{testImage, alias.Name} // sorted
+		if st.ID != img.Target.Digest.String() || strings.Join(st.Tags, " ") != strings.Join(want, " ") || st.Size == 0 {
+			t.Errorf("ImageStatus(%s) = %+v, want ID %s, tags %v and a size", name, st, img.Target.Digest, want)
+		}
 	}
 }

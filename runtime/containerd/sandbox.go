@@ -20,8 +20,8 @@ import (
 	"github.com/coxswain/coxswain/runtime"
 )
 
-// sandbox is a pod sandbox: a pause container holding the pod's network,
-// IPC and UTS namespaces.
+// sandbox is a pod sandbox: the pod's network, IPC and UTS namespaces,
+// pinned by the driver or held by a pause container.
 type sandbox struct {
 	id     string
 	seq    uint64
@@ -29,23 +29,34 @@ type sandbox struct {
 	cfg    runtime.SandboxConfig
 	status runtime.SandboxStatus
 	dir    string // hostname, hosts, resolv.conf
-	netns  string // pinned network namespace; empty for host network
+	ns     pinned // the namespaces the driver pinned (no net for host network)
 	cgroup string // the pod's cgroup, parent of its containers'
 
-	creating  bool // RunPodSandbox has not returned yet: invisible
-	networked bool // CNI ADD done and DEL not yet
-	pause     ctrd.Container
+	creating  bool           // RunPodSandbox has not returned yet: invisible
+	networked bool           // CNI ADD done and DEL not yet
+	pause     ctrd.Container // with Config.PauseContainer
 	task      ctrd.Task
 	pid       uint32
+}
+
+// namespaces returns the paths of the pod's network, IPC and UTS
+// namespaces for its containers to join; an empty net is the host's.
+func (sb *sandbox) namespaces() (net, ipc, uts string) {
+	if sb.ns.ipc != "" {
+		return sb.ns.net, sb.ns.ipc, sb.ns.uts
+	}
+	proc := func(n string) string { return fmt.Sprintf("/proc/%d/ns/%s", sb.pid, n) }
+	return sb.ns.net, proc("ipc"), proc("uts")
 }
 
 func sandboxKey(c runtime.SandboxConfig) string {
 	return fmt.Sprintf("%s\x00%s\x00%s\x00%d", c.Namespace, c.Name, c.UID, c.Attempt)
 }
 
-// RunPodSandbox implements runtime.SandboxManager: it pins a network
-// namespace, attaches it to the pod network with CNI, and starts the pause
-// container in it.
+// RunPodSandbox implements runtime.SandboxManager: it pins the pod's
+// network, IPC and UTS namespaces (or, with Config.PauseContainer, pins the
+// network namespace and starts the pause container in it) and attaches the
+// network namespace to the pod network with CNI.
 func (r *Runtime) RunPodSandbox(ctx context.Context, cfg runtime.SandboxConfig) (string, error) {
 	if err := cfg.Validate(); err != nil {
 		return "", fmt.Errorf("containerd: %w", err)
@@ -95,21 +106,31 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg runtime.SandboxConfig) 
 }
 
 func (r *Runtime) startSandbox(ctx context.Context, sb *sandbox) ([]string, error) {
-	img, err := r.client.GetImage(ctx, r.cfg.PauseImage)
-	if errdefs.IsNotFound(err) {
-		return nil, fmt.Errorf("image %s in containerd namespace %s: %w", r.cfg.PauseImage, r.cfg.Namespace, ErrNoPauseImage)
-	} else if err != nil {
-		return nil, fmt.Errorf("pause image %s: %w", r.cfg.PauseImage, err)
-	}
-	if err := r.unpack(ctx, img); err != nil {
-		return nil, err
+	var img resolvedImage
+	if r.cfg.PauseContainer {
+		var err error
+		img, err = r.image(ctx, r.cfg.PauseImage)
+		if errdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("image %s in containerd namespace %s: %w", r.cfg.PauseImage, r.cfg.Namespace, ErrNoPauseImage)
+		} else if err != nil {
+			return nil, fmt.Errorf("pause image %s: %w", r.cfg.PauseImage, err)
+		}
 	}
 	if err := os.MkdirAll(sb.dir, 0o755); err != nil {
 		return nil, err
 	}
-	// CNI attaches the namespace while the pause container is created and
-	// started: they are independent (the pause process only holds the
-	// namespaces), and each takes a good part of the sandbox's start.
+	ns, err := pinNamespaces(filepath.Join(r.cfg.StateDir, "netns", sb.id), !sb.cfg.HostNetwork, !r.cfg.PauseContainer, hostname(sb.cfg))
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	sb.ns = ns
+	sb.networked = ns.net != ""
+	r.mu.Unlock()
+	// CNI attaches the namespace while the pause container, if any, is
+	// created and started: they are independent (the pause process only
+	// holds the namespaces), and each takes a good part of the sandbox's
+	// start.
 	type netResult struct {
 		ips []string
 		err error
@@ -117,19 +138,19 @@ func (r *Runtime) startSandbox(ctx context.Context, sb *sandbox) ([]string, erro
 	netDone := make(chan netResult, 1)
 	if sb.cfg.HostNetwork {
 		netDone <- netResult{ips: []string{r.cfg.HostIP}}
+	} else if !r.cfg.PauseContainer {
+		ips, err := r.net.add(ctx, sb.id, ns.net, sb.cfg)
+		netDone <- netResult{ips, err}
 	} else {
-		sb.netns = filepath.Join(r.cfg.StateDir, "netns", sb.id)
-		if err := newNetns(sb.netns); err != nil {
-			sb.netns = ""
-			return nil, err
-		}
-		sb.networked = true
 		go func() {
-			ips, err := r.net.add(ctx, sb.id, sb.netns, sb.cfg)
+			ips, err := r.net.add(ctx, sb.id, ns.net, sb.cfg)
 			netDone <- netResult{ips, err}
 		}()
 	}
-	pauseErr := r.startPause(ctx, sb, img)
+	var pauseErr error
+	if r.cfg.PauseContainer {
+		pauseErr = r.startPause(ctx, sb, img)
+	}
 	res := <-netDone
 	if err := errors.Join(res.err, pauseErr); err != nil {
 		return nil, err
@@ -141,19 +162,17 @@ func (r *Runtime) startSandbox(ctx context.Context, sb *sandbox) ([]string, erro
 }
 
 // startPause creates and starts the sandbox's pause container.
-func (r *Runtime) startPause(ctx context.Context, sb *sandbox, img ctrd.Image) error {
+func (r *Runtime) startPause(ctx context.Context, sb *sandbox, img resolvedImage) error {
 	opts := []oci.SpecOpts{
 		oci.WithImageConfig(img),
 		oci.WithHostname(hostname(sb.cfg)),
 		oci.WithCgroup(path.Join(sb.cgroup, sb.id)),
-		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: sb.netns}),
+		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: sb.ns.net}),
 		withHostNetwork(sb.cfg.HostNetwork),
 		oci.WithAnnotations(map[string]string{annotationShimGroup: sb.id}),
 	}
 	c, err := r.client.NewContainer(ctx, sb.id,
-		ctrd.WithImage(img),
-		ctrd.WithSnapshotter(r.cfg.Snapshotter),
-		ctrd.WithNewSnapshot(sb.id, img),
+		r.withSnapshot(sb.id, img),
 		ctrd.WithNewSpec(opts...),
 		ctrd.WithContainerLabels(map[string]string{labelKind: kindSandbox, labelPodName: sb.cfg.Name, labelPodNamespace: sb.cfg.Namespace}),
 	)
@@ -266,7 +285,7 @@ func (r *Runtime) stopSandbox(ctx context.Context, sb *sandbox) error {
 		}
 	}
 	if networked {
-		if err := r.net.del(ctx, sb.id, sb.netns, sb.cfg); err != nil {
+		if err := r.net.del(ctx, sb.id, sb.ns.net, sb.cfg); err != nil {
 			errs = append(errs, err)
 		} else {
 			r.mu.Lock()
@@ -303,7 +322,7 @@ func (r *Runtime) RemovePodSandbox(ctx context.Context, id string) error {
 	return nil
 }
 
-// removeSandboxFiles deletes the pause container, the network namespace
+// removeSandboxFiles deletes the pause container, the pinned namespaces
 // and the sandbox's directory.
 func (r *Runtime) removeSandboxFiles(ctx context.Context, sb *sandbox) error {
 	var errs []error
@@ -321,9 +340,7 @@ func (r *Runtime) removeSandboxFiles(ctx context.Context, sb *sandbox) error {
 			sb.pause = nil
 		}
 	}
-	if sb.netns != "" {
-		errs = append(errs, removeNetns(sb.netns))
-	}
+	errs = append(errs, unpin(sb.ns.paths()...))
 	if sb.cfg.CgroupParent == "" {
 		removeCgroup(sb.cgroup)
 	}

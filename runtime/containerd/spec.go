@@ -2,7 +2,6 @@ package containerd
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 
 	ctrd "github.com/containerd/containerd/v2/client"
@@ -17,7 +16,7 @@ import (
 // configuration, the command, the environment (the image's, then POD_IP and
 // HOSTNAME, then the container's own), the pod's namespaces, mounts and the
 // cgroup limits.
-func specFor(img ctrd.Image, c *container, pausePID uint32, netns string) []oci.SpecOpts {
+func specFor(img ctrd.Image, c *container, pod podNamespaces) []oci.SpecOpts {
 	cfg := c.cfg
 	opts := []oci.SpecOpts{}
 	switch {
@@ -40,10 +39,9 @@ func specFor(img ctrd.Image, c *container, pausePID uint32, netns string) []oci.
 	ns := func(t specs.LinuxNamespaceType, p string) oci.SpecOpts {
 		return oci.WithLinuxNamespace(specs.LinuxNamespace{Type: t, Path: p})
 	}
-	proc := func(n string) string { return fmt.Sprintf("/proc/%d/ns/%s", pausePID, n) }
-	opts = append(opts, ns(specs.IPCNamespace, proc("ipc")), ns(specs.UTSNamespace, proc("uts")))
-	if netns != "" {
-		opts = append(opts, ns(specs.NetworkNamespace, netns))
+	opts = append(opts, ns(specs.IPCNamespace, pod.ipc), ns(specs.UTSNamespace, pod.uts))
+	if pod.net != "" {
+		opts = append(opts, ns(specs.NetworkNamespace, pod.net))
 	} else {
 		opts = append(opts, oci.WithHostNamespace(specs.NetworkNamespace))
 	}
@@ -59,6 +57,12 @@ func specFor(img ctrd.Image, c *container, pausePID uint32, netns string) []oci.
 	opts = append(opts, oci.WithMounts(mounts), oci.WithCgroup(c.cgroup), withResources(cfg.Resources),
 		oci.WithAnnotations(map[string]string{annotationShimGroup: c.sb.id}))
 	return opts
+}
+
+// podNamespaces are the files of the namespaces an app container joins;
+// an empty net is the host's network.
+type podNamespaces struct {
+	net, ipc, uts string
 }
 
 // annotationShimGroup is the spec annotation by which the runc v2 shim

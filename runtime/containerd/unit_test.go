@@ -53,7 +53,13 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestConflist(t *testing.T) {
-	b, err := conflist(Config{PodCIDR: "10.9.0.0/16", StateDir: "/s"}.withDefaults())
+	for _, masq := range []bool{false, true} {
+		testConflist(t, masq)
+	}
+}
+
+func testConflist(t *testing.T, masq bool) {
+	b, err := conflist(Config{PodCIDR: "10.9.0.0/16", StateDir: "/s"}.withDefaults(), masq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +69,7 @@ func TestConflist(t *testing.T) {
 		Plugins    []struct {
 			Type   string
 			Bridge string
+			IPMasq bool `json:"ipMasq"`
 			IPAM   struct {
 				Type    string
 				Ranges  [][]struct{ Subnet string }
@@ -80,6 +87,9 @@ func TestConflist(t *testing.T) {
 	br, pm := got.Plugins[0], got.Plugins[1]
 	if br.Type != "bridge" || br.Bridge != "cox0" || br.IPAM.Type != "host-local" || br.IPAM.Ranges[0][0].Subnet != "10.9.0.0/16" || br.IPAM.DataDir != "/s/ipam" {
 		t.Errorf("bridge plugin = %+v", br)
+	}
+	if br.IPMasq != masq {
+		t.Errorf("bridge plugin's ipMasq = %v, want %v (the driver masquerades with nftables unless that failed)", br.IPMasq, masq)
 	}
 	if pm.Type != "portmap" || !pm.Capabilities["portMappings"] {
 		t.Errorf("portmap plugin = %+v", pm)

@@ -319,8 +319,8 @@ func netPod(name, node string, restart types.RestartPolicy, args ...string) *typ
 	}
 }
 
-// loadImages builds the pause and test images and loads them into every
-// host's containerd.
+// loadImages builds the test image and loads it into every host's
+// containerd (sandboxes need no pause image).
 func loadImages(ctx context.Context, t *testing.T, dir string, hosts []*host) {
 	t.Helper()
 	bins, err := containerdtest.Binaries(dir)
@@ -329,7 +329,6 @@ func loadImages(ctx context.Context, t *testing.T, dir string, hosts []*host) {
 	}
 	var archives [][]byte
 	for _, im := range []containerd.ImageSpec{
-		{Name: containerd.DefaultPauseImage, Files: map[string][]byte{"/pause": bins["pause"]}, Entrypoint: []string{"/pause"}},
 		{Name: netImage, Files: map[string][]byte{"/testbin": bins["testbin"]}, Entrypoint: []string{"/testbin"}},
 	} {
 		var b bytes.Buffer

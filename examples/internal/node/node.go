@@ -196,12 +196,6 @@ func OpenRuntime(ctx context.Context, cfg Config) (runtime.Runtime, io.Closer, e
 		if err != nil {
 			return nil, nil, fmt.Errorf("node: containerd runtime: %w (is containerd running at %s?)", err, cmp.Or(cfg.ContainerdAddress, containerd.DefaultAddress))
 		}
-		if _, err := rt.ImageStatus(ctx, containerd.DefaultPauseImage); err != nil {
-			rt.Close()
-			return nil, nil, fmt.Errorf("node: containerd runtime: the pause image %s is not in namespace %s (%v); import it: "+
-				"CGO_ENABLED=0 go build -o pause ./runtime/containerd/pause && ./pause -archive pause.tar && ctr -n %s images import pause.tar",
-				containerd.DefaultPauseImage, containerd.DefaultNamespace, err, containerd.DefaultNamespace)
-		}
 		return rt, rt, nil
 	}
 	return nil, nil, fmt.Errorf("node: unknown runtime %q: want exec, containerd or fake", cfg.Runtime)
