@@ -22,11 +22,13 @@ func BenchmarkQueueSerial(b *testing.B) {
 	defer q.ShutDown()
 	ks := benchKeys(1024)
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	for i := range b.N {
 		q.Add(ks[i&1023])
 		k, _ := q.Get()
 		q.Done(k)
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkQueueDedup is Add of a key that is already waiting.
@@ -83,14 +85,17 @@ func BenchmarkController(b *testing.B) {
 	go func() { stopped <- c.Run(ctx) }()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := range b.N {
 		c.Enqueue(ks[i&(1<<20-1)])
 	}
 	if b.N < 1<<20 {
 		<-done
 	}
+	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	cancel()
 	<-stopped
 	b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "reconciles/s")
+	b.ReportMetric(float64(cpu)/float64(n.Load()), "cpu-ns/reconcile")
 }

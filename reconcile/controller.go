@@ -144,7 +144,10 @@ func (c *Controller[K]) processNext(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
-	defer c.q.Done(k)
+	// Unless the key is retried, its back-off is forgotten as it is marked
+	// Done: one queue operation, not two.
+	forget := true
+	defer func() { c.q.done(k, forget) }()
 	start := c.clk.Now()
 	res, err := c.reconcile(ctx, k)
 	if c.m != nil {
@@ -157,10 +160,10 @@ func (c *Controller[K]) processNext(ctx context.Context) bool {
 			c.m.errors.Inc()
 		}
 		if IsTerminal(err) {
-			c.q.Forget(k)
 			c.log.Error("reconcile failed; not retrying", "key", k, "err", err)
 			return true
 		}
+		forget = false
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return true // stopping: the key is dropped with the queue
 		}
@@ -170,18 +173,17 @@ func (c *Controller[K]) processNext(ctx context.Context) bool {
 		if c.m != nil {
 			c.m.requeueAfter.Inc()
 		}
-		c.q.Forget(k)
 		c.q.AddAfter(k, res.RequeueAfter)
 	case res.Requeue:
 		if c.m != nil {
 			c.m.requeue.Inc()
 		}
+		forget = false
 		c.q.AddRateLimited(k)
 	default:
 		if c.m != nil {
 			c.m.success.Inc()
 		}
-		c.q.Forget(k)
 	}
 	return true
 }

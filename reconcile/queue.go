@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"runtime"
 	"sync"
@@ -101,9 +102,10 @@ const getSpins = 4
 // A Queue starts a goroutine only while keys wait in its delay heap; call
 // ShutDown (or ShutDownWithDrain) when finished with it.
 type Queue[K comparable] struct {
-	cfg QueueConfig
-	clk clock.Clock
-	m   *queueMetrics // nil: no metrics
+	cfg  QueueConfig
+	clk  clock.Clock
+	m    *queueMetrics // nil: no metrics
+	seed maphash.Seed  // the table's; keys are hashed before the lock is taken
 
 	mu         sync.Mutex   // guards every field below
 	cond       sync.Cond    // signalled when the ring grows or the queue shuts down
@@ -133,11 +135,13 @@ func NewQueue[K comparable](cfg QueueConfig) (*Queue[K], error) {
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: queue %q metrics: %w", cfg.Name, err)
 	}
+	seed := maphash.MakeSeed()
 	q := &Queue[K]{
 		cfg:    cfg,
 		clk:    cfg.Clock,
 		m:      m,
-		items:  newTable[K](),
+		seed:   seed,
+		items:  newTableSeed[K](seed),
 		tokens: float64(cfg.Burst),
 		last:   cfg.Clock.Now(),
 		wake:   make(chan struct{}, 1),
@@ -147,9 +151,13 @@ func NewQueue[K comparable](cfg QueueConfig) (*Queue[K], error) {
 	return q, nil
 }
 
-// entry returns k's entry, creating it (idle) if needed.
-func (q *Queue[K]) entry(k K) *entry[K] {
-	e, h := q.items.lookup(k)
+// hash returns k's hash in the queue's table. It needs no lock: callers
+// compute it before they take q.mu, to keep the critical section short.
+func (q *Queue[K]) hash(k K) uint64 { return maphash.Comparable(q.seed, k) }
+
+// entry returns k's entry, creating it (idle) if needed; h is k's hash.
+func (q *Queue[K]) entry(k K, h uint64) *entry[K] {
+	e := q.items.find(k, h)
 	if e != nil {
 		return e
 	}
@@ -179,16 +187,18 @@ func (q *Queue[K]) update(e *entry[K]) {
 // marked dirty and queued again when Done is called. Add after ShutDown does
 // nothing.
 func (q *Queue[K]) Add(k K) {
+	h := q.hash(k)
 	q.mu.Lock()
-	q.addLocked(k)
+	q.addLocked(k, h)
 	q.mu.Unlock()
 }
 
-func (q *Queue[K]) addLocked(k K) {
+// addLocked is Add with q.mu held; h is k's hash.
+func (q *Queue[K]) addLocked(k K, h uint64) {
 	if q.shutting {
 		return
 	}
-	e := q.entry(k)
+	e := q.entry(k, h)
 	switch e.state {
 	case 0:
 		e.state = stQueued
@@ -250,9 +260,20 @@ func (q *Queue[K]) Get() (k K, ok bool) {
 // Done marks k as no longer processing. If k was added while it was being
 // processed it is queued again. Done for a key that Get did not return does
 // nothing.
-func (q *Queue[K]) Done(k K) {
+func (q *Queue[K]) Done(k K) { q.done(k, false) }
+
+// done is Done and, with forget, Forget too, with one hash and one lock:
+// the controller's path for every key it finishes without a retry.
+func (q *Queue[K]) done(k K, forget bool) {
+	h := q.hash(k)
 	q.mu.Lock()
-	e := q.items.get(k)
+	e := q.items.find(k, h)
+	if e != nil && forget && e.fails != 0 {
+		e.fails = 0
+		if e.state&stProcessing == 0 {
+			q.update(e)
+		}
+	}
 	if e == nil || e.state&stProcessing == 0 {
 		q.mu.Unlock()
 		return
@@ -299,7 +320,7 @@ func (q *Queue[K]) addAfterLocked(k K, d time.Duration) {
 		return
 	}
 	if d <= 0 {
-		q.addLocked(k)
+		q.addLocked(k, q.hash(k))
 		return
 	}
 	if first := q.delay.add(k, q.clk.Now().Add(d)); !first {
@@ -336,7 +357,8 @@ func (q *Queue[K]) delayLoop() {
 		}
 		now := q.clk.Now()
 		for q.delay.len() > 0 && !q.delay.peek().when.After(now) {
-			q.addLocked(q.delay.pop())
+			k := q.delay.pop()
+			q.addLocked(k, q.hash(k))
 		}
 		if q.delay.len() == 0 {
 			q.looping = false
@@ -364,12 +386,13 @@ func (q *Queue[K]) delayLoop() {
 // exponential delay (BaseDelay·2^n for the n-th consecutive failure, capped at
 // MaxDelay) and the wait for a token from the global bucket.
 func (q *Queue[K]) AddRateLimited(k K) {
+	h := q.hash(k)
 	q.mu.Lock()
 	if q.shutting {
 		q.mu.Unlock()
 		return
 	}
-	e := q.entry(k)
+	e := q.entry(k, h)
 	n := e.fails
 	e.fails++
 	d := backoff(q.cfg.BaseDelay, q.cfg.MaxDelay, n)
@@ -417,8 +440,9 @@ func (q *Queue[K]) takeToken() time.Duration {
 // Forget clears k's failure count, so its next AddRateLimited starts again
 // from BaseDelay. Call it when k was processed successfully.
 func (q *Queue[K]) Forget(k K) {
+	h := q.hash(k)
 	q.mu.Lock()
-	if e := q.items.get(k); e != nil && e.fails != 0 {
+	if e := q.items.find(k, h); e != nil && e.fails != 0 {
 		e.fails = 0
 		q.update(e)
 	}
@@ -428,9 +452,10 @@ func (q *Queue[K]) Forget(k K) {
 // NumRequeues returns how many times k was AddRateLimited since its last
 // Forget.
 func (q *Queue[K]) NumRequeues(k K) int {
+	h := q.hash(k)
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if e := q.items.get(k); e != nil {
+	if e := q.items.find(k, h); e != nil {
 		return e.fails
 	}
 	return 0

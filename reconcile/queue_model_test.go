@@ -62,7 +62,7 @@ func (m *queueModel) tracked() int {
 }
 
 // TestQueueModel runs random sequences of Add, Get, Done, AddRateLimited and
-// Forget from one goroutine on a queue and on queueModel and checks that Get
+// Forget (alone, and with Done as a controller does) from one goroutine on a queue and on queueModel and checks that Get
 // hands out the same keys in the same order and that Len, Processing,
 // NumRequeues and the number of keys the queue tracks agree after every
 // step. Rate-limited keys stay in the delay heap (the fake clock does not
@@ -91,7 +91,12 @@ func TestQueueModel(t *testing.T) {
 				i := r.IntN(len(inFlight))
 				k = inFlight[i]
 				inFlight = slices.Delete(inFlight, i, i+1)
-				q.Done(k)
+				if r.IntN(2) == 0 {
+					q.Done(k)
+				} else { // the controller's Done-and-Forget
+					q.done(k, true)
+					delete(m.fails, k)
+				}
 				m.done(k)
 			case op == 8:
 				q.AddRateLimited(k)

@@ -421,3 +421,100 @@ func TestQueueMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueConcurrentMix runs workers against producers that mix Add,
+// AddAfter, AddRateLimited and Forget over keys spread across every shard
+// of the index, then shuts the queue down while they still run. It checks
+// that no key is ever held by two workers, that a key added after its last
+// Get is processed again (no lost update), and that shutdown drains.
+func TestQueueConcurrentMix(t *testing.T) {
+	q := newQueue[int](t, QueueConfig{QPS: -1, BaseDelay: time.Microsecond, MaxDelay: time.Millisecond})
+	const workers, producers, keys = 8, 4, 256
+	var inflight [keys]atomic.Int32
+	var version, seen [keys]atomic.Int64
+	var violations atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k, ok := q.Get()
+				if !ok {
+					return
+				}
+				if inflight[k].Add(1) != 1 {
+					violations.Add(1)
+				}
+				seen[k].Store(version[k].Load())
+				inflight[k].Add(-1)
+				if k%5 == 0 {
+					q.Forget(k)
+				}
+				q.Done(k)
+			}
+		}()
+	}
+	var pwg sync.WaitGroup
+	for p := range producers {
+		pwg.Add(1)
+		go func() {
+			defer pwg.Done()
+			for i := range 20000 {
+				k := (i*31 + p*7) % keys
+				version[k].Add(1)
+				switch i % 7 {
+				case 0:
+					q.AddAfter(k, time.Duration(i%3)*time.Microsecond)
+				case 1:
+					q.AddRateLimited(k)
+				default:
+					q.Add(k)
+				}
+			}
+		}()
+	}
+	pwg.Wait()
+	// Every key's last change must be seen once the queue settles.
+	eventually(t, "every key's last version to be processed", func() bool {
+		for k := range keys {
+			if seen[k].Load() != version[k].Load() {
+				return false
+			}
+		}
+		return true
+	})
+	// Shut down while producers are busy again.
+	stop := make(chan struct{})
+	var late sync.WaitGroup
+	late.Add(1)
+	go func() {
+		defer late.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			q.Add(i % keys)
+			q.AddRateLimited((i + 1) % keys)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := q.ShutDownWithDrain(ctx); err != nil {
+		t.Fatalf("ShutDownWithDrain = %v", err)
+	}
+	close(stop)
+	late.Wait()
+	wg.Wait()
+	if v := violations.Load(); v != 0 {
+		t.Fatalf("%d times a key was processed by two workers at once", v)
+	}
+	if n := q.Processing(); n != 0 {
+		t.Fatalf("Processing = %d after shutdown drained", n)
+	}
+	if n := q.Len() + q.Delayed(); n != 0 {
+		t.Fatalf("%d keys still waiting after shutdown", n)
+	}
+}

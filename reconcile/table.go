@@ -36,6 +36,13 @@ func newTable[K comparable]() table[K] {
 	return table[K]{seed: maphash.MakeSeed()}
 }
 
+// newTableSeed returns an empty table hashing with seed, so that its owner
+// can hash a key itself (before taking its lock) and pass the hash to find
+// and insert.
+func newTableSeed[K comparable](seed maphash.Seed) table[K] {
+	return table[K]{seed: seed}
+}
+
 func (t *table[K]) len() int { return t.n }
 
 func (t *table[K]) hash(k K) uint64 { return maphash.Comparable(t.seed, k) }
@@ -45,7 +52,15 @@ func (t *table[K]) get(k K) *entry[K] {
 	if t.n == 0 {
 		return nil
 	}
-	h := t.hash(k)
+	return t.find(k, t.hash(k))
+}
+
+// find returns the entry of k, whose hash is h, or nil. Callers that hash
+// outside their lock use it.
+func (t *table[K]) find(k K, h uint64) *entry[K] {
+	if t.n == 0 {
+		return nil
+	}
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
@@ -61,19 +76,7 @@ func (t *table[K]) get(k K) *entry[K] {
 // lookup returns k's entry, or nil with k's hash, for a following insert.
 func (t *table[K]) lookup(k K) (*entry[K], uint64) {
 	h := t.hash(k)
-	if t.n == 0 {
-		return nil, h
-	}
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.e == nil {
-			return nil, h
-		}
-		if s.hash == h && s.e.key == k {
-			return s.e, h
-		}
-	}
+	return t.find(k, h), h
 }
 
 // insert adds e, whose key has hash h and is not in the table. It records h
