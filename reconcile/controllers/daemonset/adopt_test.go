@@ -58,14 +58,20 @@ func TestAdoptsAndReleases(t *testing.T) {
 	if n := len(pods()); n != 1 {
 		t.Fatalf("%d pods after adoption, want the orphan alone", n)
 	}
-	// Relabel: released, and a new daemon pod takes its place.
-	p, err := store.For[*types.Pod](st).Get(ctx, "default", "agent-orphan")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Labels = map[string]string{"app": "debug"}
-	if _, err := store.For[*types.Pod](st).Update(ctx, p); err != nil {
-		t.Fatal(err)
+	// Relabel: released, and a new daemon pod takes its place. The
+	// controller may write the pod (its status, its owner) in between:
+	// read again on a conflict.
+	for {
+		p, err := store.For[*types.Pod](st).Get(ctx, "default", "agent-orphan")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Labels = map[string]string{"app": "debug"}
+		if _, err = store.For[*types.Pod](st).Update(ctx, p); err == nil {
+			break
+		} else if !store.IsConflict(err) {
+			t.Fatal(err)
+		}
 	}
 	testkit.Eventually(t, "released and replaced", func() bool {
 		ps := pods()
