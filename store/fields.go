@@ -2,10 +2,12 @@ package store
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/coxswain/coxswain/labels"
+	"github.com/coxswain/coxswain/types"
 )
 
 // fieldSets lists the fields a field selector may name, per kind, beyond
@@ -69,6 +71,32 @@ outer:
 		return newErr(ErrInvalid, kind, "", "", "field label not supported: %q (supported: %s)", r.Key(), strings.Join(supported, ", "))
 	}
 	return nil
+}
+
+// fieldsOfObject extracts the selectable fields of obj, whose encoding is
+// raw: from the typed object for the kinds written most (pods and nodes),
+// the same values fieldsOf finds in raw without decoding it again.
+func fieldsOfObject(obj types.Object, raw []byte) labels.Set {
+	m := obj.GetObjectMeta()
+	switch o := obj.(type) {
+	case *types.Pod:
+		return labels.Set{
+			"metadata.name": m.Name, "metadata.namespace": m.Namespace,
+			"spec.nodeName": o.Spec.NodeName, "spec.schedulerName": o.Spec.SchedulerName,
+			"spec.restartPolicy": string(o.Spec.RestartPolicy), "spec.serviceAccountName": o.Spec.ServiceAccountName,
+			"status.phase": string(o.Status.Phase), "status.podIP": o.Status.PodIP,
+			"status.nominatedNodeName": o.Status.NominatedNodeName,
+		}
+	case *types.Node:
+		if reflect.ValueOf(o.Spec).IsZero() {
+			break // no "spec" in the encoding (omitzero)
+		}
+		return labels.Set{
+			"metadata.name": m.Name, "metadata.namespace": m.Namespace,
+			"spec.unschedulable": strconv.FormatBool(o.Spec.Unschedulable),
+		}
+	}
+	return fieldsOf(obj.GetKind(), m.Namespace, m.Name, raw)
 }
 
 // fieldsOf extracts the selectable fields of an encoded object.

@@ -66,8 +66,7 @@ func (b *batch) put(kind, key string, it *item, typ EventType, prev *item) error
 			return err
 		}
 		b.changes = append(b.changes, kv.Change{Kind: kind, Key: key, Val: raw})
-		meta := it.obj.GetObjectMeta()
-		it.fields = fieldsOf(kind, meta.Namespace, meta.Name, raw)
+		it.fields = fieldsOfObject(it.obj, raw)
 		it.spec, it.specOK = specSumOf(raw)
 		b.overlay[kind+"\x00"+key] = it
 	}
