@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strconv"
 
 	"github.com/coxswain/coxswain/runtime"
 	"github.com/coxswain/coxswain/store"
@@ -194,7 +195,18 @@ func (w *podWorker) podStatus(pod *types.Pod, old *types.PodStatus) types.PodSta
 func (w *podWorker) writeStatus(ctx context.Context, pod *types.Pod) types.PodStatus {
 	cur := w.a.storePod(w.key)
 	if cur == nil || (!w.static && cur.UID != w.uid) {
+		w.written = nil
 		return w.podStatus(pod, &types.PodStatus{})
+	}
+	// The cache may not show this worker's last write yet: comparing and
+	// writing against it would write the same status twice, or fail with a
+	// conflict and read the pod again.
+	if wr := w.written; wr != nil {
+		if wr.UID == cur.UID && revision(wr) > revision(cur) {
+			cur = wr
+		} else {
+			w.written = nil
+		}
 	}
 	for try := 0; ; try++ {
 		s := w.podStatus(pod, &cur.Status)
@@ -203,13 +215,16 @@ func (w *podWorker) writeStatus(ctx context.Context, pod *types.Pod) types.PodSt
 		}
 		p := cur.DeepCopyObject().(*types.Pod)
 		p.Status = s
-		_, err := w.a.st.UpdateStatus(ctx, p)
+		stored, err := w.a.st.UpdateStatus(ctx, p)
 		// The status changed (or failed to be written): look again soon,
 		// as what follows a change (a container just started becoming
 		// ready, say) is not always a change the relist sees.
 		w.changed = true
 		if err == nil {
 			w.a.metrics.podStatusUpdates.Inc()
+			if sp, ok := stored.(*types.Pod); ok {
+				w.written = sp
+			}
 			return s
 		}
 		if !store.IsConflict(err) || try >= 3 {
@@ -227,6 +242,15 @@ func (w *podWorker) writeStatus(ctx context.Context, pod *types.Pod) types.PodSt
 			return s
 		}
 	}
+}
+
+// revision is p's resourceVersion as a number (0 when it is not one).
+func revision(p *types.Pod) uint64 {
+	n, err := strconv.ParseUint(p.ResourceVersion, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // statusEqual compares statuses as stored (times at one-second precision).

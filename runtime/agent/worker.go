@@ -80,6 +80,9 @@ type podWorker struct {
 	// refsPod is the pod whose ConfigMaps and Secrets are registered with
 	// the agent's objectRefs; nil when none are.
 	refsPod *types.Pod
+	// written is the pod as this worker's last status write stored it,
+	// until the agent's cache shows that revision (see writeStatus).
+	written *types.Pod
 }
 
 // ctrState is what the worker knows of one container of the pod.

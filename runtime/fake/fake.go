@@ -318,22 +318,24 @@ func (r *Runtime) ListPodSandboxes(ctx context.Context, f runtime.SandboxFilter)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Filter first: an agent's workers each look for their own pod's
+	// sandbox among all of the node's.
 	var list []*sandbox
 	if f.ID != "" {
-		if s, ok := r.sandboxes[f.ID]; ok {
+		if s, ok := r.sandboxes[f.ID]; ok && f.Matches(s.status) {
 			list = append(list, s)
 		}
 	} else {
 		for _, s := range r.sandboxes {
-			list = append(list, s)
+			if f.Matches(s.status) {
+				list = append(list, s)
+			}
 		}
 	}
 	slices.SortFunc(list, func(a, b *sandbox) int { return cmp.Compare(a.seq, b.seq) })
 	out := make([]runtime.SandboxStatus, 0, len(list))
 	for _, s := range list {
-		if f.Matches(s.status) {
-			out = append(out, copySandbox(s.status))
-		}
+		out = append(out, copySandbox(s.status))
 	}
 	return out, nil
 }
