@@ -62,7 +62,12 @@
 // nodes, and pending with the scheduler's reason. RunScale builds a large
 // cluster, runs pods on it until they are all Ready and reports wall and CPU
 // time per simulated minute, memory per node and per pod, and the scheduling
-// and startup latencies in simulated time.
+// and startup latencies in simulated time. Store writes of the simulated
+// components pass through a bounded number of write slots (the others wait,
+// counted as in flight), so thousands of agents writing at one virtual
+// instant queue in the simulation rather than in the store's raft queue; at
+// thousands of nodes one clock step can take minutes, so large runs need a
+// longer Config.SettleTimeout.
 //
 // A Sim is safe for concurrent use, but it is meant to be driven from one
 // goroutine; Close stops every goroutine it started.

@@ -25,8 +25,17 @@ type gate struct {
 
 var _ store.Store = (*gate)(nil)
 
-// enter counts a call in flight and fails it when the caller is cut off.
-func (g *gate) enter(kind, ns, name string, write bool) error {
+// writeSlots is how many writes may be in the store at once; the others
+// wait in the gate. Thousands of agents each writing the status of each
+// of their pods at the same virtual instant would otherwise all hold an
+// encoded and a decoded copy of their pod at once, waiting on the serial
+// apply; a few hundred in flight keep the store's batches full.
+const writeSlots = 256
+
+// enter counts a call in flight and fails it when the caller is cut off. A
+// write waits for a write slot (see writeSlots) and must leave with
+// leaveWrite.
+func (g *gate) enter(ctx context.Context, kind, ns, name string, write bool) error {
 	s := g.s
 	s.inflight.Add(1)
 	s.activity.Add(1)
@@ -34,12 +43,25 @@ func (g *gate) enter(kind, ns, name string, write bool) error {
 		s.inflight.Add(-1)
 		return &store.Error{Err: err.sentinel, Kind: kind, Namespace: ns, Name: name, Msg: err.msg}
 	}
+	if write {
+		select {
+		case s.writes <- struct{}{}:
+		case <-ctx.Done():
+			s.inflight.Add(-1)
+			return &store.Error{Err: store.ErrTimeout, Kind: kind, Namespace: ns, Name: name, Cause: ctx.Err()}
+		}
+	}
 	return nil
 }
 
 func (g *gate) leave() {
 	g.s.activity.Add(1)
 	g.s.inflight.Add(-1)
+}
+
+func (g *gate) leaveWrite() {
+	<-g.s.writes
+	g.leave()
 }
 
 func meta(obj types.Object) (string, string, string) {
@@ -52,15 +74,15 @@ func meta(obj types.Object) (string, string, string) {
 
 func (g *gate) Create(ctx context.Context, obj types.Object) (types.Object, error) {
 	k, ns, n := meta(obj)
-	if err := g.enter(k, ns, n, true); err != nil {
+	if err := g.enter(ctx, k, ns, n, true); err != nil {
 		return nil, err
 	}
-	defer g.leave()
+	defer g.leaveWrite()
 	return g.s.db.Create(ctx, obj)
 }
 
 func (g *gate) Get(ctx context.Context, kind, namespace, name string, opts ...store.GetOption) (types.Object, error) {
-	if err := g.enter(kind, namespace, name, false); err != nil {
+	if err := g.enter(ctx, kind, namespace, name, false); err != nil {
 		return nil, err
 	}
 	defer g.leave()
@@ -69,32 +91,32 @@ func (g *gate) Get(ctx context.Context, kind, namespace, name string, opts ...st
 
 func (g *gate) Update(ctx context.Context, obj types.Object) (types.Object, error) {
 	k, ns, n := meta(obj)
-	if err := g.enter(k, ns, n, true); err != nil {
+	if err := g.enter(ctx, k, ns, n, true); err != nil {
 		return nil, err
 	}
-	defer g.leave()
+	defer g.leaveWrite()
 	return g.s.db.Update(ctx, obj)
 }
 
 func (g *gate) UpdateStatus(ctx context.Context, obj types.Object) (types.Object, error) {
 	k, ns, n := meta(obj)
-	if err := g.enter(k, ns, n, true); err != nil {
+	if err := g.enter(ctx, k, ns, n, true); err != nil {
 		return nil, err
 	}
-	defer g.leave()
+	defer g.leaveWrite()
 	return g.s.db.UpdateStatus(ctx, obj)
 }
 
 func (g *gate) Delete(ctx context.Context, kind, namespace, name string, opts ...store.DeleteOption) error {
-	if err := g.enter(kind, namespace, name, true); err != nil {
+	if err := g.enter(ctx, kind, namespace, name, true); err != nil {
 		return err
 	}
-	defer g.leave()
+	defer g.leaveWrite()
 	return g.s.db.Delete(ctx, kind, namespace, name, opts...)
 }
 
 func (g *gate) List(ctx context.Context, kind string, opts store.ListOptions) (store.ListResult, error) {
-	if err := g.enter(kind, opts.Namespace, "", false); err != nil {
+	if err := g.enter(ctx, kind, opts.Namespace, "", false); err != nil {
 		return store.ListResult{}, err
 	}
 	defer g.leave()
@@ -102,7 +124,7 @@ func (g *gate) List(ctx context.Context, kind string, opts store.ListOptions) (s
 }
 
 func (g *gate) Watch(ctx context.Context, kind string, opts store.WatchOptions) (store.Watcher, error) {
-	if err := g.enter(kind, opts.Namespace, "", false); err != nil {
+	if err := g.enter(ctx, kind, opts.Namespace, "", false); err != nil {
 		return nil, err
 	}
 	defer g.leave()

@@ -34,6 +34,10 @@ type ScaleConfig struct {
 	Sim Config
 	// Progress, when set, receives a line now and then.
 	Progress io.Writer
+	// Converged, when set, is called once every pod is Ready and the
+	// figures of convergence are taken, before the quiet run (to take a
+	// heap profile, say).
+	Converged func()
 }
 
 // ScaleReport is what a scale run measured.
@@ -212,6 +216,9 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (ScaleReport, error) {
 		return r, err
 	}
 	progress("converged: %v simulated, %.1fs wall", r.Simulated, r.Wall.Seconds())
+	if cfg.Converged != nil {
+		cfg.Converged()
+	}
 	t2, c2 := time.Now(), cpuTime()
 	if err := s.Advance(cfg.Steady); err != nil {
 		return r, err

@@ -5,17 +5,20 @@ import (
 	"flag"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/coxswain/coxswain/sim"
 )
 
 var (
-	scaleNodes = flag.Int("sim.nodes", 50, "nodes of TestScale")
-	scalePods  = flag.Int("sim.pods", 1500, "pods of TestScale")
+	scaleNodes  = flag.Int("sim.nodes", 50, "nodes of TestScale")
+	scalePods   = flag.Int("sim.pods", 1500, "pods of TestScale")
+	scaleSettle = flag.Duration("sim.settle", 0, "Config.SettleTimeout of TestScale (default 10m)")
 )
 
 // TestScale runs the scale scenario at a reduced size (the full one:
-// go test ./sim -run TestScale -sim.nodes 5000 -sim.pods 150000 -timeout 2h).
+// go test ./sim -run TestScale -sim.nodes 5000 -sim.pods 150000
+// -sim.settle 1h -timeout 2h).
 func TestScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scale run")
@@ -26,6 +29,11 @@ func TestScale(t *testing.T) {
 		nodes, pods = 10, 300
 	}
 	cfg := sim.ScaleConfig{Nodes: nodes, Pods: pods, Sim: sim.Config{NoTrace: true}}
+	cfg.Sim.SettleTimeout = *scaleSettle
+	if nodes > 50 {
+		// Large runs group timers as examples/cluster --sim does.
+		cfg.Sim.Resolution = 100 * time.Millisecond
+	}
 	if testing.Verbose() {
 		cfg.Progress = os.Stderr
 	}

@@ -12,6 +12,10 @@ import (
 // settled.
 const quietRounds = 3
 
+// sysPatience is how many idle observations with more goroutines in system
+// calls than the baseline Settle makes before it reads their stacks.
+const sysPatience = 3
+
 // Settle waits, without moving the clock, until the cluster is idle: no
 // store call in flight, no watch event waiting for its consumer, no work
 // queue holding a ready key or a key being processed, no goroutine runnable,
@@ -32,7 +36,7 @@ func (s *Sim) Settle() error {
 		{Name: "/sched/goroutines/running:goroutines"},
 		{Name: "/sched/goroutines/not-in-go:goroutines"},
 	}
-	quiet := 0
+	quiet, sysRounds := 0, 0
 	last, lastRev := s.activity.Load(), s.db.Revision()
 	pause := 10 * time.Microsecond
 	for quiet < quietRounds {
@@ -48,12 +52,25 @@ func (s *Sim) Settle() error {
 		// busy; one running this module's code (an agent writing a file)
 		// does. When more goroutines than the known parked ones are in
 		// system calls, their stacks tell which they are.
+		// A dump of every goroutine's stack costs in proportion to their
+		// number (hundreds of thousands in a large run), and most system
+		// calls of the cluster (a file write) end within an observation or
+		// two: only a count that stays above the baseline is looked into.
 		if base := s.sysBase.Load(); sys < base {
 			s.sysBase.Store(sys)
+			sysRounds = 0
 		} else if sys > base && idle {
-			total, cluster := s.syscalls()
-			s.sysBase.Store(uint64(total - cluster))
-			idle = cluster == 0
+			sysRounds++
+			if sysRounds <= sysPatience {
+				idle = false
+			} else {
+				sysRounds = 0
+				total, cluster := s.syscalls()
+				s.sysBase.Store(uint64(total - cluster))
+				idle = cluster == 0
+			}
+		} else {
+			sysRounds = 0
 		}
 		if idle {
 			quiet++

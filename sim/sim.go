@@ -59,6 +59,9 @@ type Sim struct {
 	// moves whenever anything of either happens (or the fake runtimes are
 	// called), so an unchanged value means nothing moved.
 	inflight atomic.Int64
+	// writes holds a token for each store write in progress (see
+	// writeSlots).
+	writes   chan struct{}
 	pending  atomic.Int64
 	activity atomic.Uint64
 	// sysBase is how many goroutines sit in system calls for good (see
@@ -115,6 +118,7 @@ func New(cfg Config) (*Sim, error) {
 		hubWatchers: map[*watcher]struct{}{},
 		hubs:        map[string]*hub{},
 		nodes:       map[string]*node{},
+		writes:      make(chan struct{}, writeSlots),
 	}
 	s.queues = &queueRegisterer{Registerer: s.reg}
 	if s.log == nil {

@@ -56,11 +56,12 @@ func run(ctx context.Context, args []string) int {
 	fs.StringVar(&opt.DemoApp, "demoapp", "", "prebuilt demo app binary (default: go build it)")
 	simMode := fs.Bool("sim", false, "run the scale simulation on virtual time instead of the demo (with --nodes, --pods)")
 	simPods := fs.Int("pods", 1500, "with --sim: how many pods to run")
+	simOpt := addSimFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *simMode {
-		return runSim(ctx, fs, opt.Nodes, *simPods, os.Stdout, os.Stderr)
+		return runSim(ctx, fs, opt.Nodes, *simPods, simOpt, os.Stdout, os.Stderr)
 	}
 	if stepList != "" {
 		for _, s := range strings.Split(stepList, ",") {
