@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/errdefs"
 
+	"github.com/coxswain/coxswain/clock"
 	"github.com/coxswain/coxswain/runtime"
 )
 
@@ -139,6 +141,16 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	r.mu.Unlock()
 
 	t, err := c.ctr.NewTask(ctx, cio.LogFile(logPath))
+	for attempt := 1; err != nil && shimGone(err) && attempt <= 3; attempt++ {
+		// The pod's shim was shutting down (its last task had just been
+		// deleted) when this task asked to join it; wait a moment and ask
+		// again, which starts a new shim.
+		select {
+		case <-ctx.Done():
+		case <-clock.After(r.clock, time.Duration(attempt)*20*time.Millisecond):
+		}
+		t, err = c.ctr.NewTask(ctx, cio.LogFile(logPath))
+	}
 	var exitC <-chan ctrd.ExitStatus
 	if err == nil {
 		if exitC, err = t.Wait(r.bg); err == nil {
@@ -375,4 +387,17 @@ func (r *Runtime) containersOf(sandboxID string) []*container {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
 	return out
+}
+
+// shimGone reports whether err is a task's failure to reach its pod's shim
+// because that shim went away while the task joined it: between being found
+// and being dialled, or with the connection made (containerd reports both
+// as text only).
+func shimGone(err error) bool {
+	msg := err.Error()
+	if strings.Contains(msg, "failed to create shim task") && strings.Contains(msg, "ttrpc: closed") {
+		return true
+	}
+	return strings.Contains(msg, "failed to start shim") &&
+		(strings.Contains(msg, "no such file or directory") || strings.Contains(msg, "connection refused"))
 }

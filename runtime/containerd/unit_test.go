@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"strings"
@@ -231,4 +232,23 @@ func FuzzSigCaught(f *testing.F) {
 			t.Errorf("sigCaught(%q, %d) = true for a signal out of range", b, sig)
 		}
 	})
+}
+
+// TestShimGone: the error of a task that found its pod's shim going away is
+// retried; other start failures are not.
+func TestShimGone(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		want bool
+	}{
+		{"failed to start shim: start failed: dial unix /run/containerd/s/e478ff5d: connect: no such file or directory: unknown", true},
+		{"failed to start shim: start failed: dial unix /run/containerd/s/e478ff5d: connect: connection refused", true},
+		{"failed to create shim task: ttrpc: closed: unknown", true},
+		{"failed to create shim task: OCI runtime create failed: exec: \"/nope\": stat /nope: no such file or directory", false},
+		{"failed to start shim: exec: \"containerd-shim-runc-v2\": executable file not found in $PATH", false},
+	} {
+		if got := shimGone(errors.New(tc.msg)); got != tc.want {
+			t.Errorf("shimGone(%q) = %v, want %v", tc.msg, got, tc.want)
+		}
+	}
 }
