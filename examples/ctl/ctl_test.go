@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -288,4 +289,37 @@ spec:
 	if s.Labels["old"] != "x" || s.Labels["app"] != "db" || len(s.Spec.Ports) != 1 || s.Spec.Ports[0].Name != "pg" {
 		t.Errorf("service after apply: labels %v ports %+v", s.Labels, s.Spec.Ports)
 	}
+}
+
+// FuzzEditArgs: set image's and label's argument parsers either reject an
+// argument with an error naming it, or return exactly what it says.
+func FuzzEditArgs(f *testing.F) {
+	for _, s := range []string{"web=demo:v2", "tier=front", "team-", "-", "=x", "a=", "k=v=w", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, a string) {
+		if images, err := parseImages([]string{a}); err != nil {
+			if !strings.Contains(err.Error(), fmt.Sprintf("%q", a)) {
+				t.Fatalf("parseImages(%q): error %q does not name the argument", a, err)
+			}
+		} else if c, img, _ := strings.Cut(a, "="); images[c] != img || len(images) != 1 {
+			t.Fatalf("parseImages(%q) = %v", a, images)
+		}
+		set, remove, err := parseMetaArgs("label", []string{a})
+		switch {
+		case err != nil:
+			if !strings.Contains(err.Error(), fmt.Sprintf("%q", a)) {
+				t.Fatalf("parseMetaArgs(%q): error %q does not name the argument", a, err)
+			}
+		case len(remove) == 1:
+			if len(set) != 0 || remove[0]+"-" != a {
+				t.Fatalf("parseMetaArgs(%q) = %v, %v", a, set, remove)
+			}
+		default:
+			k, v, _ := strings.Cut(a, "=")
+			if len(set) != 1 || set[k] != v || k == "" {
+				t.Fatalf("parseMetaArgs(%q) = %v, %v", a, set, remove)
+			}
+		}
+	})
 }

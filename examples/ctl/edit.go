@@ -72,13 +72,9 @@ func cmdSetImage(ctx context.Context, e *env, args []string) error {
 	if len(rest) == 0 {
 		return usagef("set image needs at least one CONTAINER=IMAGE")
 	}
-	images := map[string]string{}
-	for _, a := range rest {
-		c, img, ok := strings.Cut(a, "=")
-		if !ok || c == "" || img == "" {
-			return usagef("set image: %q is not CONTAINER=IMAGE", a)
-		}
-		images[c] = img
+	images, err := parseImages(rest)
+	if err != nil {
+		return err
 	}
 	cl, err := e.client()
 	if err != nil {
@@ -147,17 +143,9 @@ func setMeta(ctx context.Context, e *env, verb string, args []string, field func
 	if len(rest) == 0 {
 		return usagef("%s needs at least one KEY=VALUE or KEY-", verb)
 	}
-	set, remove := map[string]string{}, []string{}
-	for _, a := range rest {
-		if k, ok := strings.CutSuffix(a, "-"); ok && !strings.Contains(a, "=") {
-			remove = append(remove, k)
-			continue
-		}
-		k, v, ok := strings.Cut(a, "=")
-		if !ok || k == "" {
-			return usagef("%s: %q is not KEY=VALUE or KEY-", verb, a)
-		}
-		set[k] = v
+	set, remove, err := parseMetaArgs(verb, rest)
+	if err != nil {
+		return err
 	}
 	cl, err := e.client()
 	if err != nil {
@@ -198,4 +186,35 @@ func setMeta(ctx context.Context, e *env, verb string, args []string, field func
 	past := map[string]string{"label": "labeled", "annotate": "annotated"}[verb]
 	fmt.Fprintf(e.stdout, "%s %s\n", qualified(ki, name), past)
 	return nil
+}
+
+// parseImages parses set image's CONTAINER=IMAGE arguments.
+func parseImages(args []string) (map[string]string, error) {
+	images := map[string]string{}
+	for _, a := range args {
+		c, img, ok := strings.Cut(a, "=")
+		if !ok || c == "" || img == "" {
+			return nil, usagef("set image: %q is not CONTAINER=IMAGE", a)
+		}
+		images[c] = img
+	}
+	return images, nil
+}
+
+// parseMetaArgs parses label's and annotate's KEY=VALUE (set) and KEY-
+// (remove) arguments.
+func parseMetaArgs(verb string, args []string) (set map[string]string, remove []string, err error) {
+	set = map[string]string{}
+	for _, a := range args {
+		if k, ok := strings.CutSuffix(a, "-"); ok && k != "" && !strings.Contains(a, "=") {
+			remove = append(remove, k)
+			continue
+		}
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return nil, nil, usagef("%s: %q is not KEY=VALUE or KEY-", verb, a)
+		}
+		set[k] = v
+	}
+	return set, remove, nil
 }
