@@ -210,6 +210,7 @@ func (db *DB) Close() error {
 	}
 	db.cancel()
 	err := db.node.Close()
+	db.reads.close() // no read-index sender starts after this
 	db.wg.Wait()
 	db.metrics.unregister()
 	if e := db.kv.Close(); err == nil {

@@ -12,9 +12,10 @@ import (
 // With 64 readers on a follower that is one round trip to the leader in
 // flight instead of 64.
 type readBatcher struct {
-	mu     sync.Mutex // guards next and flying
+	mu     sync.Mutex // guards next, flying and closed
 	next   *readRound // the round new reads join; nil until one does
 	flying bool       // a round's request is in flight
+	closed bool       // the store is closing: no sender may start
 
 	reads, rounds atomic.Uint64 // linearizable reads, and requests sent for them
 }
@@ -32,6 +33,10 @@ func (db *DB) readIndex(ctx context.Context) (uint64, error) {
 	b := &db.reads
 	b.reads.Add(1)
 	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return 0, &Error{Err: ErrClosed}
+	}
 	r := b.next
 	if r == nil {
 		r = &readRound{done: make(chan struct{})}
@@ -79,4 +84,11 @@ func (db *DB) sendReads(r *readRound) {
 		}
 		b.mu.Unlock()
 	}
+}
+
+// close stops new senders, so that Close can wait for the running one.
+func (b *readBatcher) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
 }
