@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coxswain/coxswain/labels"
 	"github.com/coxswain/coxswain/store"
@@ -32,36 +33,64 @@ var _ store.Store = (*gate)(nil)
 // apply; a few hundred in flight keep the store's batches full.
 const writeSlots = 256
 
+// call is a store call in flight, kept so that a cluster that does not
+// settle can say which call it is waiting for.
+type call struct {
+	op, kind, ns, name, node string
+	start                    time.Time
+}
+
+func (c *call) String() string {
+	who := "the control plane"
+	if c.node != "" {
+		who = "node " + c.node
+	}
+	obj := c.kind
+	switch {
+	case c.ns != "" && c.name != "":
+		obj += " " + c.ns + "/" + c.name
+	case c.name != "":
+		obj += " " + c.name
+	case c.ns != "":
+		obj += " in " + c.ns
+	}
+	return fmt.Sprintf("%s %s by %s, for %v", c.op, obj, who, time.Since(c.start).Round(time.Millisecond))
+}
+
 // enter counts a call in flight and fails it when the caller is cut off. A
 // write waits for a write slot (see writeSlots) and must leave with
 // leaveWrite.
-func (g *gate) enter(ctx context.Context, kind, ns, name string, write bool) error {
+func (g *gate) enter(ctx context.Context, op, kind, ns, name string, write bool) (*call, error) {
 	s := g.s
 	s.inflight.Add(1)
 	s.activity.Add(1)
 	if err := s.blocked(g.node, write); err != nil {
 		s.inflight.Add(-1)
-		return &store.Error{Err: err.sentinel, Kind: kind, Namespace: ns, Name: name, Msg: err.msg}
+		return nil, &store.Error{Err: err.sentinel, Kind: kind, Namespace: ns, Name: name, Msg: err.msg}
 	}
+	c := &call{op: op, kind: kind, ns: ns, name: name, node: g.node, start: time.Now()}
+	s.calls.Store(c, nil)
 	if write {
 		select {
 		case s.writes <- struct{}{}:
 		case <-ctx.Done():
+			s.calls.Delete(c)
 			s.inflight.Add(-1)
-			return &store.Error{Err: store.ErrTimeout, Kind: kind, Namespace: ns, Name: name, Cause: ctx.Err()}
+			return nil, &store.Error{Err: store.ErrTimeout, Kind: kind, Namespace: ns, Name: name, Cause: ctx.Err()}
 		}
 	}
-	return nil
+	return c, nil
 }
 
-func (g *gate) leave() {
+func (g *gate) leave(c *call) {
+	g.s.calls.Delete(c)
 	g.s.activity.Add(1)
 	g.s.inflight.Add(-1)
 }
 
-func (g *gate) leaveWrite() {
+func (g *gate) leaveWrite(c *call) {
 	<-g.s.writes
-	g.leave()
+	g.leave(c)
 }
 
 func meta(obj types.Object) (string, string, string) {
@@ -74,60 +103,67 @@ func meta(obj types.Object) (string, string, string) {
 
 func (g *gate) Create(ctx context.Context, obj types.Object) (types.Object, error) {
 	k, ns, n := meta(obj)
-	if err := g.enter(ctx, k, ns, n, true); err != nil {
+	c, err := g.enter(ctx, "Create", k, ns, n, true)
+	if err != nil {
 		return nil, err
 	}
-	defer g.leaveWrite()
+	defer g.leaveWrite(c)
 	return g.s.db.Create(ctx, obj)
 }
 
 func (g *gate) Get(ctx context.Context, kind, namespace, name string, opts ...store.GetOption) (types.Object, error) {
-	if err := g.enter(ctx, kind, namespace, name, false); err != nil {
+	c, err := g.enter(ctx, "Get", kind, namespace, name, false)
+	if err != nil {
 		return nil, err
 	}
-	defer g.leave()
+	defer g.leave(c)
 	return g.s.db.Get(ctx, kind, namespace, name, opts...)
 }
 
 func (g *gate) Update(ctx context.Context, obj types.Object) (types.Object, error) {
 	k, ns, n := meta(obj)
-	if err := g.enter(ctx, k, ns, n, true); err != nil {
+	c, err := g.enter(ctx, "Update", k, ns, n, true)
+	if err != nil {
 		return nil, err
 	}
-	defer g.leaveWrite()
+	defer g.leaveWrite(c)
 	return g.s.db.Update(ctx, obj)
 }
 
 func (g *gate) UpdateStatus(ctx context.Context, obj types.Object) (types.Object, error) {
 	k, ns, n := meta(obj)
-	if err := g.enter(ctx, k, ns, n, true); err != nil {
+	c, err := g.enter(ctx, "UpdateStatus", k, ns, n, true)
+	if err != nil {
 		return nil, err
 	}
-	defer g.leaveWrite()
+	defer g.leaveWrite(c)
 	return g.s.db.UpdateStatus(ctx, obj)
 }
 
 func (g *gate) Delete(ctx context.Context, kind, namespace, name string, opts ...store.DeleteOption) error {
-	if err := g.enter(ctx, kind, namespace, name, true); err != nil {
+	c, err := g.enter(ctx, "Delete", kind, namespace, name, true)
+	if err != nil {
 		return err
 	}
-	defer g.leaveWrite()
+	defer g.leaveWrite(c)
 	return g.s.db.Delete(ctx, kind, namespace, name, opts...)
 }
 
 func (g *gate) List(ctx context.Context, kind string, opts store.ListOptions) (store.ListResult, error) {
-	if err := g.enter(ctx, kind, opts.Namespace, "", false); err != nil {
+	c, err := g.enter(ctx, "List", kind, opts.Namespace, "", false)
+	if err != nil {
 		return store.ListResult{}, err
 	}
-	defer g.leave()
+	defer g.leave(c)
 	return g.s.db.List(ctx, kind, opts)
 }
 
 func (g *gate) Watch(ctx context.Context, kind string, opts store.WatchOptions) (store.Watcher, error) {
-	if err := g.enter(ctx, kind, opts.Namespace, "", false); err != nil {
+	c, err := g.enter(ctx, "Watch", kind, opts.Namespace, "", false)
+	if err != nil {
 		return nil, err
 	}
-	defer g.leave()
+	defer g.leave(c)
 	return g.s.watch(ctx, g.node, kind, opts)
 }
 

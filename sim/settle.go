@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -81,12 +83,38 @@ func (s *Sim) Settle() error {
 		}
 		last, lastRev = act, rev
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w within %v (store calls in flight %d, watch events pending %d)",
-				ErrNotSettled, s.cfg.SettleTimeout, s.inflight.Load(), s.pending.Load()+int64(s.queued()))
+			return fmt.Errorf("%w within %v (store calls in flight %d%s, watch events pending %d)",
+				ErrNotSettled, s.cfg.SettleTimeout, s.inflight.Load(), s.oldestCalls(3), s.pending.Load()+int64(s.queued()))
 		}
 	}
 	s.record()
 	return nil
+}
+
+// oldestCalls describes up to n of the store calls in flight, the oldest
+// first: ": Get Pod default/web-0 by node n3, for 10m0s; ...".
+func (s *Sim) oldestCalls(n int) string {
+	var cs []*call
+	s.calls.Range(func(k, _ any) bool {
+		cs = append(cs, k.(*call))
+		return true
+	})
+	if len(cs) == 0 {
+		return ""
+	}
+	slices.SortFunc(cs, func(a, b *call) int { return a.start.Compare(b.start) })
+	var b strings.Builder
+	b.WriteString(": ")
+	for i, c := range cs[:min(n, len(cs))] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(c.String())
+	}
+	if len(cs) > n {
+		fmt.Fprintf(&b, "; and %d more", len(cs)-n)
+	}
+	return b.String()
 }
 
 // syscalls reports how many goroutines are in a system call, and how many

@@ -59,6 +59,8 @@ type Sim struct {
 	// moves whenever anything of either happens (or the fake runtimes are
 	// called), so an unchanged value means nothing moved.
 	inflight atomic.Int64
+	// calls holds the *call of each store call in flight.
+	calls sync.Map
 	// writes holds a token for each store write in progress (see
 	// writeSlots).
 	writes   chan struct{}

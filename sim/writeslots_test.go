@@ -2,7 +2,9 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,5 +76,44 @@ func TestWritesBeyondTheSlotsWaitAndAllLand(t *testing.T) {
 	}
 	if got := s.inflight.Load(); got != 0 {
 		t.Fatalf("%d calls left in flight after the timeout", got)
+	}
+}
+
+// TestUnsettledNamesTheCallInFlight checks that a cluster that does not
+// settle because a store call never returns says which call it is.
+func TestUnsettledNamesTheCallInFlight(t *testing.T) {
+	s, err := New(Config{Nodes: -1, SettleTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for range writeSlots {
+		s.writes <- struct{}{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		cm := &types.ConfigMap{}
+		cm.Namespace, cm.Name = "default", "stuck"
+		_, err := s.Store().Create(ctx, cm)
+		done <- err
+	}()
+	err = s.Settle()
+	cancel()
+	<-done
+	for range writeSlots {
+		<-s.writes
+	}
+	if !errors.Is(err, ErrNotSettled) {
+		t.Fatalf("Settle with a write stuck: err = %v, want ErrNotSettled", err)
+	}
+	if want := "Create ConfigMap default/stuck by the control plane, for "; !strings.Contains(err.Error(), want) {
+		t.Fatalf("Settle's error %q does not contain %q", err, want)
+	}
+	if err := s.Settle(); err != nil {
+		t.Fatalf("Settle once the call gave up: %v", err)
 	}
 }
