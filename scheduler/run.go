@@ -46,7 +46,8 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *QueuedPod, wg *sync.Wai
 		}
 		return
 	}
-	s.queue.Done(qp.Key)
+	// The pod stays in flight until its binding ends, so that a deletion
+	// or a replacement while it binds is not undone by a retry.
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -55,12 +56,17 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *QueuedPod, wg *sync.Wai
 				return
 			}
 			s.log.Debug("binding failed", "pod", pod.Namespace+"/"+pod.Name, "node", res.NodeName, "err", err)
-			s.queue.Add(qp.PodInfo)
+			// Back off, as after any error: a binding that fails at once
+			// (the pod is gone, or bound elsewhere) would otherwise be
+			// retried in a busy loop. A pod deleted or replaced meanwhile
+			// is not queued again.
+			s.queue.AddBackoff(qp)
 			if s.cfg.OnFailure != nil {
 				s.cfg.OnFailure(ctx, pod, res, err)
 			}
 			return
 		}
+		s.queue.Done(qp.Key)
 		if s.cfg.OnBound != nil {
 			s.cfg.OnBound(ctx, res)
 		}
