@@ -2,6 +2,7 @@ package userspace_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -384,6 +385,54 @@ func TestCopiesSmallThenBulkIntact(t *testing.T) {
 		if got[i] != payload[i] {
 			t.Fatalf("byte %d: got %#x, want %#x", i, got[i], payload[i])
 		}
+	}
+}
+
+// TestPipelinedSmallWritesIntact sends many small writes back to back,
+// without waiting for their echoes, so that data keeps arriving while the
+// proxier is writing what it read: after a short read the proxier waits for
+// the socket to become readable instead of reading again, and must not miss
+// data that arrived in between.
+func TestPipelinedSmallWritesIntact(t *testing.T) {
+	be := server(t, "127.0.0.1", "b")
+	p := newProxier(t, userspace.Config{})
+	if err := p.Sync(context.Background(), []netproxy.Service{svc("pipe", "127.96.1.21", 80)}, []netproxy.Endpoints{eps("pipe", be)}); err != nil {
+		t.Fatal(err)
+	}
+	for conn := range 4 {
+		c, r, _ := greet(t, "127.96.1.21:80")
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		var sent []byte
+		for i := range 5000 {
+			n := 1 + (i*131+conn*17)%300
+			for j := range n {
+				sent = append(sent, byte(i+j))
+			}
+		}
+		werr := make(chan error, 1)
+		go func() {
+			rest := sent
+			for i := 0; len(rest) > 0; i++ {
+				n := min(len(rest), 1+(i*131+conn*17)%300)
+				if _, err := c.Write(rest[:n]); err != nil {
+					werr <- err
+					return
+				}
+				rest = rest[n:]
+			}
+			werr <- c.(*net.TCPConn).CloseWrite()
+		}()
+		got, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatalf("connection %d: read back: %v after %d of %d bytes", conn, err, len(got), len(sent))
+		}
+		if err := <-werr; err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, sent) {
+			t.Fatalf("connection %d: got %d bytes back, want %d, not the same", conn, len(got), len(sent))
+		}
+		c.Close()
 	}
 }
 
