@@ -32,7 +32,7 @@ func skipWithoutNFT(t *testing.T) {
 func TestConformance(t *testing.T) {
 	skipWithoutNFT(t)
 	proxytest.Run(t, proxytest.Harness{
-		ServiceCIDR: netip.MustParsePrefix("10.250.0.0/24"),
+		ServiceCIDR: netip.MustParsePrefix("10.249.0.0/24"), // apart from every other test's host routes
 		New: func(t *testing.T, env *proxytest.Env) netproxy.Proxier {
 			p, err := nftables.New(nftables.Config{Table: tableName(), NodeName: env.NodeName})
 			if err != nil {
