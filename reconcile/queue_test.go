@@ -423,8 +423,8 @@ func TestQueueMetrics(t *testing.T) {
 }
 
 // TestQueueConcurrentMix runs workers against producers that mix Add,
-// AddAfter, AddRateLimited and Forget over keys spread across every shard
-// of the index, then shuts the queue down while they still run. It checks
+// AddAfter, AddRateLimited and Forget over 256 keys, then shuts the queue
+// down while they still run. It checks
 // that no key is ever held by two workers, that a key added after its last
 // Get is processed again (no lost update), and that shutdown drains.
 func TestQueueConcurrentMix(t *testing.T) {
