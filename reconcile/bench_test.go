@@ -55,9 +55,9 @@ func BenchmarkQueueAddRateLimited(b *testing.B) {
 	for i := range b.N {
 		q.AddRateLimited(ks[i&1023])
 		if i&1023 == 1023 {
-			q.mu.Lock()
+			q.dmu.Lock()
 			q.delay.reset()
-			q.mu.Unlock()
+			q.dmu.Unlock()
 		}
 	}
 }

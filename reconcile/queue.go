@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -74,20 +75,21 @@ func (c QueueConfig) withDefaults() QueueConfig {
 
 // Key states in entry.state. A zero state is idle.
 const (
-	stQueued     uint8 = 1 << iota // in the ring, waiting for a worker
+	stQueued     uint8 = 1 << iota // in its shard's ring, waiting for a worker
 	stProcessing                   // handed out by Get, not yet Done
 	stDirty                        // added again while processing
 )
 
-// entry is the queue's record of one key, present in the table while the
-// key is queued, processing, delayed for a retry or has failures to
-// remember. The ring holds entries, so Get needs no table operation.
+// entry is the queue's record of one key, present in its shard's table
+// while the key is queued, processing, delayed for a retry or has failures
+// to remember. The ring holds entries, so Get needs no table operation.
 type entry[K comparable] struct {
-	key   K
-	hash  uint64 // key's hash in the queue's table
-	state uint8
-	fails int       // consecutive AddRateLimited, until Forget
-	stamp time.Time // add or Get time, only with metrics
+	key    K
+	hash   uint64 // key's hash in the queue's table
+	ticket uint64 // the queue's order of the key's latest push
+	state  uint8
+	fails  int       // consecutive AddRateLimited, until Forget
+	stamp  time.Time // add or Get time, only with metrics
 }
 
 func (e *entry[K]) idle() bool { return e.state == 0 && e.fails == 0 }
@@ -95,34 +97,80 @@ func (e *entry[K]) idle() bool { return e.state == 0 && e.fails == 0 }
 // getSpins is how many times Get yields before it sleeps on an empty queue.
 const getSpins = 4
 
+// noTicket is a shard's head while its ring is empty: above every ticket.
+const noTicket = math.MaxUint64
+
+// shard holds the keys whose hashes fall in it: their entries and a FIFO of
+// those that are ready. An operation on one key locks only its shard, so
+// goroutines working on different keys seldom meet on a lock.
+type shard[K comparable] struct {
+	mu    sync.Mutex // guards every field below but the atomics' writes
+	items table[K]
+	free  []*entry[K] // idle entries for reuse, at most the peak number tracked
+	ring  ring[*entry[K]]
+	// head is the ticket of the ring's first entry, or noTicket: Get reads
+	// it without the lock to find the oldest ready key.
+	head       atomic.Uint64
+	queued     atomic.Int64 // ring.len()
+	processing atomic.Int64 // keys of this shard between Get and Done
+	// Keeps the next shard's lock and heads off this shard's cache lines.
+	_ [64]byte
+}
+
 // Queue is a deduplicating, rate-limited, delaying work queue of keys. See
 // the package documentation for its semantics. It is safe for concurrent
 // use. Workers loop on Get and call Done for every key Get returned.
 //
+// Keys are spread over shards by hash, each with its own lock and FIFO;
+// every push takes a ticket from one counter, and Get takes the ready key
+// with the lowest ticket, so keys come out in the order they were added
+// (among adds that are not concurrent with each other), as from a single
+// FIFO. When two Gets race for the same shard, one of them may take the
+// oldest key of another shard instead of waiting for the lock.
+//
 // A Queue starts a goroutine only while keys wait in its delay heap; call
 // ShutDown (or ShutDownWithDrain) when finished with it.
 type Queue[K comparable] struct {
-	cfg  QueueConfig
-	clk  clock.Clock
-	m    *queueMetrics // nil: no metrics
-	seed maphash.Seed  // the table's; keys are hashed before the lock is taken
+	cfg    QueueConfig
+	clk    clock.Clock
+	m      *queueMetrics // nil: no metrics
+	seed   maphash.Seed  // the tables'; keys are hashed before a lock is taken
+	shards []shard[K]
+	shift  uint // a hash's shard is hash >> shift
 
-	mu         sync.Mutex   // guards every field below
-	cond       sync.Cond    // signalled when the ring grows or the queue shuts down
-	ready      atomic.Int64 // ring.len(), readable without the lock
-	items      table[K]
-	free       []*entry[K] // idle entries for reuse, at most the peak number tracked
-	ring       ring[*entry[K]]
-	processing int           // keys between Get and Done
-	shutting   bool          // ShutDown was called
-	drained    chan struct{} // closed when processing drops to 0 after shutdown
-	tokens     float64       // global bucket
-	last       time.Time     // when tokens was last refilled
-	delay      delayHeap[K]  // keys waiting for AddAfter deadlines
-	looping    bool          // the delay goroutine is running
-	loop       sync.WaitGroup
-	wake       chan struct{} // tells the delay goroutine a new earliest deadline arrived
-	stop       chan struct{} // closed by ShutDown
+	ticket   atomic.Uint64 // the last ticket handed out
+	shutting atomic.Bool   // ShutDown was called
+
+	sleepMu sync.Mutex   // guards sleep's waits and signals
+	sleep   sync.Cond    // signalled when a key becomes ready or the queue shuts down
+	waiters atomic.Int32 // Gets asleep or about to sleep on sleep
+
+	drainMu sync.Mutex
+	drained chan struct{} // closed when processing drops to 0 after shutdown
+
+	// dmu guards the fields below. It may be held while a shard's lock
+	// is taken (delayLoop and AddRateLimited call Add under it), never
+	// the other way round.
+	dmu     sync.Mutex
+	tokens  float64      // global bucket
+	last    time.Time    // when tokens was last refilled
+	delay   delayHeap[K] // keys waiting for AddAfter deadlines
+	looping bool         // the delay goroutine is running
+	loop    sync.WaitGroup
+	wake    chan struct{} // tells the delay goroutine a new earliest deadline arrived
+	stop    chan struct{} // closed by ShutDown
+}
+
+// shardCount is the number of shards: four per processor the Go runtime
+// may use, a power of two between 4 and 64. More shards make two
+// goroutines less likely to want the same lock; Get reads every shard's
+// head, so more also cost each Get.
+func shardCount() int {
+	n := 4
+	for n < 4*runtime.GOMAXPROCS(0) && n < 64 {
+		n *= 2
+	}
+	return n
 }
 
 // NewQueue returns an empty queue.
@@ -135,52 +183,102 @@ func NewQueue[K comparable](cfg QueueConfig) (*Queue[K], error) {
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: queue %q metrics: %w", cfg.Name, err)
 	}
-	seed := maphash.MakeSeed()
+	n := shardCount()
 	q := &Queue[K]{
 		cfg:    cfg,
 		clk:    cfg.Clock,
 		m:      m,
-		seed:   seed,
-		items:  newTableSeed[K](seed),
+		seed:   maphash.MakeSeed(),
+		shards: make([]shard[K], n),
+		shift:  uint(64 - bits.TrailingZeros(uint(n))),
 		tokens: float64(cfg.Burst),
 		last:   cfg.Clock.Now(),
 		wake:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 	}
-	q.cond.L = &q.mu
+	for i := range q.shards {
+		s := &q.shards[i]
+		s.items = newTableSeed[K](q.seed)
+		s.head.Store(noTicket)
+	}
+	q.sleep.L = &q.sleepMu
 	return q, nil
 }
 
-// hash returns k's hash in the queue's table. It needs no lock: callers
-// compute it before they take q.mu, to keep the critical section short.
+// hash returns k's hash in the queue's tables. It needs no lock: callers
+// compute it before they take a shard's lock, to keep the critical section
+// short.
 func (q *Queue[K]) hash(k K) uint64 { return maphash.Comparable(q.seed, k) }
 
+// shard returns the shard of the key whose hash is h. The table places
+// keys by the hash's low bits, the shard is chosen by its high ones.
+func (q *Queue[K]) shard(h uint64) *shard[K] { return &q.shards[h>>q.shift] }
+
 // entry returns k's entry, creating it (idle) if needed; h is k's hash.
-func (q *Queue[K]) entry(k K, h uint64) *entry[K] {
-	e := q.items.find(k, h)
+func (s *shard[K]) entry(k K, h uint64) *entry[K] {
+	e := s.items.find(k, h)
 	if e != nil {
 		return e
 	}
-	if n := len(q.free); n > 0 {
-		e = q.free[n-1]
-		q.free = q.free[:n-1]
+	if n := len(s.free); n > 0 {
+		e = s.free[n-1]
+		s.free = s.free[:n-1]
 	} else {
 		e = new(entry[K])
 	}
 	e.key = k
-	q.items.insert(e, h)
+	s.items.insert(e, h)
 	return e
 }
 
 // update drops e from the table once it becomes idle (keeping the struct
 // for reuse), so the table holds only keys the queue is tracking.
-func (q *Queue[K]) update(e *entry[K]) {
+func (s *shard[K]) update(e *entry[K]) {
 	if !e.idle() {
 		return
 	}
-	q.items.remove(e)
+	s.items.remove(e)
 	*e = entry[K]{}
-	q.free = append(q.free, e)
+	s.free = append(s.free, e)
+}
+
+// push queues e at the back of s with the next ticket; s.mu is held.
+func (q *Queue[K]) push(s *shard[K], e *entry[K]) {
+	e.state = stQueued
+	e.ticket = q.ticket.Add(1)
+	s.ring.push(e)
+	s.queued.Add(1)
+	if s.ring.len() == 1 {
+		s.head.Store(e.ticket)
+	}
+	if q.m != nil {
+		q.m.depth.Inc()
+	}
+}
+
+// pop takes the entry at the front of s; s.mu is held and s is not empty.
+func (s *shard[K]) pop() *entry[K] {
+	e := s.ring.pop()
+	s.queued.Add(-1)
+	if s.ring.len() == 0 {
+		s.head.Store(noTicket)
+	} else {
+		s.head.Store(s.ring.front().ticket)
+	}
+	return e
+}
+
+// wakeOne wakes a sleeping Get, if any, after a key became ready. A Get
+// counts itself in waiters before its last look at the shards, and a push
+// publishes its shard's head before this look at waiters, so one of the
+// two always sees the other.
+func (q *Queue[K]) wakeOne() {
+	if q.waiters.Load() == 0 {
+		return
+	}
+	q.sleepMu.Lock()
+	q.sleep.Signal()
+	q.sleepMu.Unlock()
 }
 
 // Add queues k unless it is already waiting. If k is being processed it is
@@ -188,73 +286,112 @@ func (q *Queue[K]) update(e *entry[K]) {
 // nothing.
 func (q *Queue[K]) Add(k K) {
 	h := q.hash(k)
-	q.mu.Lock()
-	q.addLocked(k, h)
-	q.mu.Unlock()
+	s := q.shard(h)
+	s.mu.Lock()
+	pushed := q.addLocked(s, k, h)
+	s.mu.Unlock()
+	if pushed {
+		q.wakeOne()
+	}
 }
 
-// addLocked is Add with q.mu held; h is k's hash.
-func (q *Queue[K]) addLocked(k K, h uint64) {
-	if q.shutting {
-		return
+// addLocked is Add with s.mu held; h is k's hash and s its shard. It
+// reports whether k was pushed, so the caller wakes a worker.
+func (q *Queue[K]) addLocked(s *shard[K], k K, h uint64) bool {
+	if q.shutting.Load() {
+		return false
 	}
-	e := q.entry(k, h)
+	e := s.entry(k, h)
 	switch e.state {
 	case 0:
-		e.state = stQueued
-		q.ring.push(e)
-		q.ready.Add(1)
+		q.push(s, e)
 		if q.m != nil {
 			q.m.adds.Inc()
-			q.m.depth.Inc()
 			e.stamp = q.clk.Now()
 		}
-		q.cond.Signal()
+		return true
 	case stProcessing:
 		e.state = stProcessing | stDirty
 		if q.m != nil {
 			q.m.adds.Inc()
 		}
 	}
+	return false
+}
+
+// oldest returns the shard whose first ready key has the lowest ticket,
+// skipping skip, or nil when no other shard has a ready key.
+func (q *Queue[K]) oldest(skip *shard[K]) *shard[K] {
+	var best *shard[K]
+	low := uint64(noTicket)
+	for i := range q.shards {
+		s := &q.shards[i]
+		if t := s.head.Load(); t < low && s != skip {
+			best, low = s, t
+		}
+	}
+	return best
 }
 
 // Get blocks until a key is ready and returns it, marked processing, with
 // ok true. It returns ok false once the queue is shut down. The caller must
 // call Done(k) when finished with k.
 func (q *Queue[K]) Get() (k K, ok bool) {
-	q.mu.Lock()
-	if q.ring.len() == 0 && !q.shutting {
-		// Yield a few times before sleeping: a producer running meanwhile
-		// hands over its next key without the cost of a wake-up.
-		for i := 0; i < getSpins && q.ready.Load() == 0; i++ {
-			q.mu.Unlock()
-			runtime.Gosched()
-			q.mu.Lock()
-			if q.ring.len() > 0 || q.shutting {
-				break
+	for spins := 0; ; {
+		if q.shutting.Load() {
+			return k, false
+		}
+		s := q.oldest(nil)
+		if s == nil {
+			// Yield a few times before sleeping: a producer running
+			// meanwhile hands over its next key without the cost of a
+			// wake-up.
+			if spins < getSpins {
+				spins++
+				runtime.Gosched()
+			} else {
+				q.wait()
+			}
+			continue
+		}
+		if !s.mu.TryLock() {
+			// Another goroutine holds the oldest key's shard, most likely
+			// a Get taking that very key: rather than queue behind it,
+			// take the next oldest.
+			if t := q.oldest(s); t != nil && t.mu.TryLock() {
+				s = t
+			} else {
+				s.mu.Lock()
 			}
 		}
-		for q.ring.len() == 0 && !q.shutting {
-			q.cond.Wait()
+		if s.ring.len() == 0 {
+			s.mu.Unlock()
+			continue
 		}
+		e := s.pop()
+		e.state = stProcessing
+		s.processing.Add(1)
+		if q.m != nil {
+			now := q.clk.Now()
+			q.m.depth.Dec()
+			q.m.wait.Observe(now.Sub(e.stamp).Seconds())
+			e.stamp = now
+		}
+		k = e.key
+		s.mu.Unlock()
+		return k, true
 	}
-	if q.shutting {
-		q.mu.Unlock()
-		return k, false
+}
+
+// wait sleeps until some shard has a ready key or the queue shuts down.
+func (q *Queue[K]) wait() {
+	q.sleepMu.Lock()
+	q.waiters.Add(1)
+	for !q.shutting.Load() && q.oldest(nil) == nil {
+		q.sleep.Wait()
 	}
-	e := q.ring.pop()
-	q.ready.Add(-1)
-	e.state = stProcessing
-	q.processing++
-	if q.m != nil {
-		now := q.clk.Now()
-		q.m.depth.Dec()
-		q.m.wait.Observe(now.Sub(e.stamp).Seconds())
-		e.stamp = now
-	}
-	k = e.key
-	q.mu.Unlock()
-	return k, true
+	q.waiters.Add(-1)
+	q.sleepMu.Unlock()
 }
 
 // Done marks k as no longer processing. If k was added while it was being
@@ -266,41 +403,50 @@ func (q *Queue[K]) Done(k K) { q.done(k, false) }
 // the controller's path for every key it finishes without a retry.
 func (q *Queue[K]) done(k K, forget bool) {
 	h := q.hash(k)
-	q.mu.Lock()
-	e := q.items.find(k, h)
+	s := q.shard(h)
+	s.mu.Lock()
+	e := s.items.find(k, h)
 	if e != nil && forget && e.fails != 0 {
 		e.fails = 0
 		if e.state&stProcessing == 0 {
-			q.update(e)
+			s.update(e)
 		}
 	}
 	if e == nil || e.state&stProcessing == 0 {
-		q.mu.Unlock()
+		s.mu.Unlock()
 		return
 	}
-	q.processing--
+	s.processing.Add(-1)
 	if q.m != nil {
 		now := q.clk.Now()
 		q.m.work.Observe(now.Sub(e.stamp).Seconds())
 		e.stamp = now
 	}
-	if e.state&stDirty != 0 && !q.shutting {
-		e.state = stQueued
-		q.ring.push(e)
-		q.ready.Add(1)
-		if q.m != nil {
-			q.m.depth.Inc()
-		}
-		q.cond.Signal()
+	pushed := false
+	if e.state&stDirty != 0 && !q.shutting.Load() {
+		q.push(s, e)
+		pushed = true
 	} else {
 		e.state = 0
-		q.update(e)
+		s.update(e)
 	}
-	if q.shutting && q.processing == 0 && q.drained != nil {
+	s.mu.Unlock()
+	if pushed {
+		q.wakeOne()
+	}
+	if q.shutting.Load() {
+		q.checkDrained()
+	}
+}
+
+// checkDrained closes drained once no key is in flight after shutdown.
+func (q *Queue[K]) checkDrained() {
+	q.drainMu.Lock()
+	if q.drained != nil && q.Processing() == 0 {
 		close(q.drained)
 		q.drained = nil
 	}
-	q.mu.Unlock()
+	q.drainMu.Unlock()
 }
 
 // AddAfter queues k after d on the queue's clock; d <= 0 is Add. A key
@@ -310,17 +456,14 @@ func (q *Queue[K]) AddAfter(k K, d time.Duration) {
 		q.Add(k)
 		return
 	}
-	q.mu.Lock()
+	q.dmu.Lock()
 	q.addAfterLocked(k, d)
-	q.mu.Unlock()
+	q.dmu.Unlock()
 }
 
+// addAfterLocked puts k in the delay heap for d > 0; q.dmu is held.
 func (q *Queue[K]) addAfterLocked(k K, d time.Duration) {
-	if q.shutting {
-		return
-	}
-	if d <= 0 {
-		q.addLocked(k, q.hash(k))
+	if q.shutting.Load() {
 		return
 	}
 	if first := q.delay.add(k, q.clk.Now().Add(d)); !first {
@@ -338,7 +481,7 @@ func (q *Queue[K]) addAfterLocked(k K, d time.Duration) {
 	}
 }
 
-// delayLoop moves keys from the delay heap to the ring as their deadlines
+// delayLoop moves keys from the delay heap to the shards as their deadlines
 // pass. It exits when the heap is empty or the queue shuts down.
 func (q *Queue[K]) delayLoop() {
 	defer q.loop.Done()
@@ -349,20 +492,19 @@ func (q *Queue[K]) delayLoop() {
 		}
 	}()
 	for {
-		q.mu.Lock()
-		if q.shutting {
+		q.dmu.Lock()
+		if q.shutting.Load() {
 			q.looping = false
-			q.mu.Unlock()
+			q.dmu.Unlock()
 			return
 		}
 		now := q.clk.Now()
 		for q.delay.len() > 0 && !q.delay.peek().when.After(now) {
-			k := q.delay.pop()
-			q.addLocked(k, q.hash(k))
+			q.Add(q.delay.pop())
 		}
 		if q.delay.len() == 0 {
 			q.looping = false
-			q.mu.Unlock()
+			q.dmu.Unlock()
 			return
 		}
 		next := q.delay.peek().when.Sub(now)
@@ -373,7 +515,7 @@ func (q *Queue[K]) delayLoop() {
 		} else {
 			t.Reset(next)
 		}
-		q.mu.Unlock()
+		q.dmu.Unlock()
 		select {
 		case <-t.C():
 		case <-q.wake:
@@ -387,23 +529,30 @@ func (q *Queue[K]) delayLoop() {
 // MaxDelay) and the wait for a token from the global bucket.
 func (q *Queue[K]) AddRateLimited(k K) {
 	h := q.hash(k)
-	q.mu.Lock()
-	if q.shutting {
-		q.mu.Unlock()
+	s := q.shard(h)
+	s.mu.Lock()
+	if q.shutting.Load() {
+		s.mu.Unlock()
 		return
 	}
-	e := q.entry(k, h)
+	e := s.entry(k, h)
 	n := e.fails
 	e.fails++
+	s.mu.Unlock()
 	d := backoff(q.cfg.BaseDelay, q.cfg.MaxDelay, n)
+	q.dmu.Lock()
 	if b := q.takeToken(); b > d {
 		d = b
 	}
 	if q.m != nil {
 		q.m.retries.Inc()
 	}
-	q.addAfterLocked(k, d)
-	q.mu.Unlock()
+	if d <= 0 {
+		q.Add(k)
+	} else {
+		q.addAfterLocked(k, d)
+	}
+	q.dmu.Unlock()
 }
 
 // backoff returns base·2^n capped at max, without overflow.
@@ -441,21 +590,23 @@ func (q *Queue[K]) takeToken() time.Duration {
 // from BaseDelay. Call it when k was processed successfully.
 func (q *Queue[K]) Forget(k K) {
 	h := q.hash(k)
-	q.mu.Lock()
-	if e := q.items.find(k, h); e != nil && e.fails != 0 {
+	s := q.shard(h)
+	s.mu.Lock()
+	if e := s.items.find(k, h); e != nil && e.fails != 0 {
 		e.fails = 0
-		q.update(e)
+		s.update(e)
 	}
-	q.mu.Unlock()
+	s.mu.Unlock()
 }
 
 // NumRequeues returns how many times k was AddRateLimited since its last
 // Forget.
 func (q *Queue[K]) NumRequeues(k K) int {
 	h := q.hash(k)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if e := q.items.find(k, h); e != nil {
+	s := q.shard(h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.items.find(k, h); e != nil {
 		return e.fails
 	}
 	return 0
@@ -464,55 +615,65 @@ func (q *Queue[K]) NumRequeues(k K) int {
 // Len returns how many keys are ready and waiting for a worker. Keys being
 // processed or waiting for a delay are not counted.
 func (q *Queue[K]) Len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.ring.len()
+	var n int64
+	for i := range q.shards {
+		n += q.shards[i].queued.Load()
+	}
+	return int(n)
 }
 
 // Delayed returns how many keys wait for an AddAfter or AddRateLimited
 // deadline.
 func (q *Queue[K]) Delayed() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	q.dmu.Lock()
+	defer q.dmu.Unlock()
 	return q.delay.len()
 }
 
 // Processing returns how many keys are between Get and Done.
 func (q *Queue[K]) Processing() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.processing
+	var n int64
+	for i := range q.shards {
+		n += q.shards[i].processing.Load()
+	}
+	return int(n)
 }
 
 // ShuttingDown reports whether ShutDown was called.
-func (q *Queue[K]) ShuttingDown() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.shutting
-}
+func (q *Queue[K]) ShuttingDown() bool { return q.shutting.Load() }
 
 // ShutDown stops the queue taking new work: later adds are ignored, keys
 // waiting (ready or delayed) are dropped, and every Get returns false. Keys
 // in flight may still be marked Done. It returns once the delay goroutine
 // has exited. Calling it again does nothing.
 func (q *Queue[K]) ShutDown() {
-	q.mu.Lock()
-	if !q.shutting {
-		q.shutting = true
-		q.ring.each(func(e *entry[K]) {
-			e.state = 0
-			q.update(e)
-		})
-		if q.m != nil {
-			q.m.depth.Sub(float64(q.ring.len()))
+	if !q.shutting.Swap(true) {
+		// An Add that holds a shard's lock now saw shutting false and
+		// pushes; every later one sees it true. Empty each shard after
+		// that.
+		for i := range q.shards {
+			s := &q.shards[i]
+			s.mu.Lock()
+			s.ring.each(func(e *entry[K]) {
+				e.state = 0
+				s.update(e)
+			})
+			if q.m != nil {
+				q.m.depth.Sub(float64(s.ring.len()))
+			}
+			s.ring.reset()
+			s.queued.Store(0)
+			s.head.Store(noTicket)
+			s.mu.Unlock()
 		}
-		q.ring.reset()
-		q.ready.Store(0)
+		q.dmu.Lock()
 		q.delay.reset()
 		close(q.stop)
-		q.cond.Broadcast()
+		q.dmu.Unlock()
+		q.sleepMu.Lock()
+		q.sleep.Broadcast()
+		q.sleepMu.Unlock()
 	}
-	q.mu.Unlock()
 	q.loop.Wait()
 }
 
@@ -521,16 +682,16 @@ func (q *Queue[K]) ShutDown() {
 // first; in the second case it returns ctx's error.
 func (q *Queue[K]) ShutDownWithDrain(ctx context.Context) error {
 	q.ShutDown()
-	q.mu.Lock()
-	if q.processing == 0 {
-		q.mu.Unlock()
+	q.drainMu.Lock()
+	if q.Processing() == 0 {
+		q.drainMu.Unlock()
 		return nil
 	}
 	if q.drained == nil {
 		q.drained = make(chan struct{})
 	}
 	drained := q.drained
-	q.mu.Unlock()
+	q.drainMu.Unlock()
 	select {
 	case <-drained:
 		return nil

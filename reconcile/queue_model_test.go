@@ -114,9 +114,13 @@ func TestQueueModel(t *testing.T) {
 			if got, want := q.NumRequeues(k), m.fails[k]; got != want {
 				t.Fatalf("seed %d step %d: NumRequeues(%d) = %d, want %d", seed, step, k, got, want)
 			}
-			q.mu.Lock()
-			tracked := q.items.len()
-			q.mu.Unlock()
+			tracked := 0
+			for i := range q.shards {
+				sh := &q.shards[i]
+				sh.mu.Lock()
+				tracked += sh.items.len()
+				sh.mu.Unlock()
+			}
 			if want := m.tracked(); tracked != want {
 				t.Fatalf("seed %d step %d: queue tracks %d keys, want %d", seed, step, tracked, want)
 			}
@@ -164,5 +168,87 @@ func TestQueueBurstWakesEveryWorker(t *testing.T) {
 	wg.Wait()
 	if n := q.Processing(); n != 0 {
 		t.Fatalf("Processing = %d after every Done", n)
+	}
+}
+
+// TestQueueNoLostWakeup adds one key at a time to a queue whose workers
+// are asleep or falling asleep, and waits for each to be taken: a push
+// that misses a worker going to sleep leaves the key unprocessed and the
+// test hangs until its deadline.
+func TestQueueNoLostWakeup(t *testing.T) {
+	const workers, rounds = 4, 5000
+	q := newQueue[int](t, QueueConfig{})
+	got := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k, ok := q.Get()
+				if !ok {
+					return
+				}
+				q.Done(k)
+				got <- k
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer q.ShutDown()
+	for i := range rounds {
+		q.Add(i)
+		select {
+		case k := <-got:
+			if k != i {
+				t.Fatalf("round %d: got key %d", i, k)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: key %d added and never handed to one of %d waiting workers (Len %d)", i, i, workers, q.Len())
+		}
+	}
+}
+
+// TestQueueFIFOAcrossShards adds keys that fall in different shards and
+// requires Get to return them in the order they were added, and a key
+// re-queued by Done to come after every key added before that Done.
+func TestQueueFIFOAcrossShards(t *testing.T) {
+	q := newQueue[int](t, QueueConfig{})
+	const n = 1000
+	seen := make(map[*shard[int]]bool)
+	for k := range n {
+		seen[q.shard(q.hash(k))] = true
+		q.Add(k)
+	}
+	if len(seen) < 2 {
+		t.Fatalf("%d keys fell in %d shard(s); the test needs several", n, len(seen))
+	}
+	first, _ := q.Get()
+	q.Add(first) // dirty: queued again at Done, behind everything
+	for want := 1; want < n; want++ {
+		if k, _ := q.Get(); k != want {
+			t.Fatalf("Get = %d, want %d", k, want)
+		}
+		if want == n/2 {
+			q.Done(first)
+		}
+		q.Add(n + want) // after first's re-queue once want > n/2
+	}
+	// Left: n+1 … n+n/2-1, then first, then n+n/2 … 2n-1.
+	var want []int
+	for k := n + 1; k < n+n/2; k++ {
+		want = append(want, k)
+	}
+	want = append(want, first)
+	for k := n + n/2; k < 2*n; k++ {
+		want = append(want, k)
+	}
+	for i, w := range want {
+		if k, _ := q.Get(); k != w {
+			t.Fatalf("after the first pass, Get %d = %d, want %d", i, k, w)
+		}
+	}
+	if q.Len() != 0 {
+		t.Fatalf("Len = %d after every key was taken", q.Len())
 	}
 }

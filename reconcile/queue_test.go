@@ -309,11 +309,11 @@ func TestQueueGlobalRateLimit(t *testing.T) {
 	fc := clock.NewFake(epoch)
 	q := newQueue[int](t, QueueConfig{Clock: fc, QPS: 2, Burst: 3})
 	var got []time.Duration
-	q.mu.Lock()
+	q.dmu.Lock()
 	for range 6 {
 		got = append(got, q.takeToken())
 	}
-	q.mu.Unlock()
+	q.dmu.Unlock()
 	want := []time.Duration{0, 0, 0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond}
 	for i := range want {
 		if got[i] != want[i] {
@@ -321,8 +321,8 @@ func TestQueueGlobalRateLimit(t *testing.T) {
 		}
 	}
 	fc.Advance(10 * time.Second) // refills to the burst, not beyond
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	q.dmu.Lock()
+	defer q.dmu.Unlock()
 	for i := range 4 {
 		d := q.takeToken()
 		if (i < 3 && d != 0) || (i == 3 && d != 500*time.Millisecond) {

@@ -30,6 +30,9 @@ func (r *ring[K]) pop() K {
 	return k
 }
 
+// front returns the first element; the ring is not empty.
+func (r *ring[K]) front() K { return r.buf[r.head] }
+
 // each calls f for every element, oldest first.
 func (r *ring[K]) each(f func(K)) {
 	for i := 0; i < r.n; i++ {
