@@ -26,6 +26,10 @@
 //   - A key added many times while it waits is processed once (dedup).
 //   - A key added while it is being processed is marked dirty and queued
 //     again when Done is called, so no update is lost.
+//   - Ready keys are handed out first in, first out, as from client-go's
+//     queue, among adds that happen one after another. The queue is sharded
+//     by key hash so that operations on different keys seldom share a lock;
+//     two racing Gets may take keys a little out of that order.
 //   - AddRateLimited retries a key after a per-key exponential back-off
 //     (BaseDelay·2^failures, capped at MaxDelay; defaults 5 ms and 1000 s)
 //     and no sooner than a global token bucket allows (QPS and Burst;
