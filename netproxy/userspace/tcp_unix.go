@@ -13,12 +13,11 @@ import (
 // nil when a read filled the buffer (a bulk transfer: the caller goes on
 // with splice), io.EOF at the end of src, or the error that stopped it.
 //
-// It reads inside one RawConn.Read for the whole exchange, so that a read
-// that came back short is followed by a wait for the socket to become
-// readable, not by another read: a short read of a TCP socket emptied its
-// receive queue, and data arriving later wakes the poller (edge-triggered)
-// even while the read was under way. net.Conn.Read reads until EAGAIN,
-// which would cost each small message a second, failing read(2).
+// It reads inside one RawConn.Read for the whole exchange and waits for
+// the poller only once a read finds the socket empty (EAGAIN). A short
+// read is not enough to wait on: when the data and the peer's FIN arrived
+// together, they raised one poller event, which the wait for that data
+// consumed, and a wait after the short read would never see the end.
 func copySmall(dst, src *net.TCPConn) error {
 	rc, err := src.SyscallConn()
 	if err != nil {
@@ -52,7 +51,6 @@ func copySmall(dst, src *net.TCPConn) error {
 				full = true
 				return true
 			}
-			return false // short: the queue is empty until the next edge
 		}
 	})
 	if err != nil {
