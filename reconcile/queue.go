@@ -111,8 +111,7 @@ type shard[K comparable] struct {
 	// head is the ticket of the ring's first entry, or noTicket: Get reads
 	// it without the lock to find the oldest ready key.
 	head       atomic.Uint64
-	queued     atomic.Int64 // ring.len()
-	processing atomic.Int64 // keys of this shard between Get and Done
+	processing int // keys of this shard between Get and Done
 	// Keeps the next shard's lock and heads off this shard's cache lines.
 	_ [64]byte
 }
@@ -247,7 +246,6 @@ func (q *Queue[K]) push(s *shard[K], e *entry[K]) {
 	e.state = stQueued
 	e.ticket = q.ticket.Add(1)
 	s.ring.push(e)
-	s.queued.Add(1)
 	if s.ring.len() == 1 {
 		s.head.Store(e.ticket)
 	}
@@ -259,7 +257,6 @@ func (q *Queue[K]) push(s *shard[K], e *entry[K]) {
 // pop takes the entry at the front of s; s.mu is held and s is not empty.
 func (s *shard[K]) pop() *entry[K] {
 	e := s.ring.pop()
-	s.queued.Add(-1)
 	if s.ring.len() == 0 {
 		s.head.Store(noTicket)
 	} else {
@@ -370,7 +367,7 @@ func (q *Queue[K]) Get() (k K, ok bool) {
 		}
 		e := s.pop()
 		e.state = stProcessing
-		s.processing.Add(1)
+		s.processing++
 		if q.m != nil {
 			now := q.clk.Now()
 			q.m.depth.Dec()
@@ -416,7 +413,7 @@ func (q *Queue[K]) done(k K, forget bool) {
 		s.mu.Unlock()
 		return
 	}
-	s.processing.Add(-1)
+	s.processing--
 	if q.m != nil {
 		now := q.clk.Now()
 		q.m.work.Observe(now.Sub(e.stamp).Seconds())
@@ -615,9 +612,12 @@ func (q *Queue[K]) NumRequeues(k K) int {
 // Len returns how many keys are ready and waiting for a worker. Keys being
 // processed or waiting for a delay are not counted.
 func (q *Queue[K]) Len() int {
-	var n int64
+	n := 0
 	for i := range q.shards {
-		n += q.shards[i].queued.Load()
+		s := &q.shards[i]
+		s.mu.Lock()
+		n += s.ring.len()
+		s.mu.Unlock()
 	}
 	return int(n)
 }
@@ -632,9 +632,12 @@ func (q *Queue[K]) Delayed() int {
 
 // Processing returns how many keys are between Get and Done.
 func (q *Queue[K]) Processing() int {
-	var n int64
+	n := 0
 	for i := range q.shards {
-		n += q.shards[i].processing.Load()
+		s := &q.shards[i]
+		s.mu.Lock()
+		n += s.processing
+		s.mu.Unlock()
 	}
 	return int(n)
 }
@@ -662,7 +665,6 @@ func (q *Queue[K]) ShutDown() {
 				q.m.depth.Sub(float64(s.ring.len()))
 			}
 			s.ring.reset()
-			s.queued.Store(0)
 			s.head.Store(noTicket)
 			s.mu.Unlock()
 		}
