@@ -86,7 +86,6 @@ const (
 type entry[K comparable] struct {
 	key    K
 	hash   uint64 // key's hash in the queue's table
-	ticket uint64 // the queue's order of the key's latest push
 	state  uint8
 	fails  int       // consecutive AddRateLimited, until Forget
 	stamp  time.Time // add or Get time, only with metrics
@@ -107,7 +106,7 @@ type shard[K comparable] struct {
 	mu    sync.Mutex // guards every field below but the atomics' writes
 	items table[K]
 	free  []*entry[K] // idle entries for reuse, at most the peak number tracked
-	ring  ring[*entry[K]]
+	ring  ring[ready[K]]
 	// head is the ticket of the ring's first entry, or noTicket: Get reads
 	// it without the lock to find the oldest ready key.
 	head       atomic.Uint64
@@ -241,13 +240,21 @@ func (s *shard[K]) update(e *entry[K]) {
 	s.free = append(s.free, e)
 }
 
+// ready is a ring slot: an entry and the ticket of its push. The ticket is
+// kept in the ring, not the entry, so that publishing the next head reads
+// the ring's memory (in cache, sequential) rather than another entry.
+type ready[K comparable] struct {
+	e      *entry[K]
+	ticket uint64
+}
+
 // push queues e at the back of s with the next ticket; s.mu is held.
 func (q *Queue[K]) push(s *shard[K], e *entry[K]) {
 	e.state = stQueued
-	e.ticket = q.ticket.Add(1)
-	s.ring.push(e)
+	t := q.ticket.Add(1)
+	s.ring.push(ready[K]{e, t})
 	if s.ring.len() == 1 {
-		s.head.Store(e.ticket)
+		s.head.Store(t)
 	}
 	if q.m != nil {
 		q.m.depth.Inc()
@@ -256,7 +263,7 @@ func (q *Queue[K]) push(s *shard[K], e *entry[K]) {
 
 // pop takes the entry at the front of s; s.mu is held and s is not empty.
 func (s *shard[K]) pop() *entry[K] {
-	e := s.ring.pop()
+	e := s.ring.pop().e
 	if s.ring.len() == 0 {
 		s.head.Store(noTicket)
 	} else {
@@ -657,7 +664,8 @@ func (q *Queue[K]) ShutDown() {
 		for i := range q.shards {
 			s := &q.shards[i]
 			s.mu.Lock()
-			s.ring.each(func(e *entry[K]) {
+			s.ring.each(func(r ready[K]) {
+				e := r.e
 				e.state = 0
 				s.update(e)
 			})
