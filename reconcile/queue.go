@@ -103,12 +103,12 @@ const noTicket = math.MaxUint64
 // those that are ready. An operation on one key locks only its shard, so
 // goroutines working on different keys seldom meet on a lock.
 type shard[K comparable] struct {
-	mu    sync.Mutex // guards every field below but the atomics' writes
+	mu    sync.Mutex // guards every field below; head is also read without it
 	items table[K]
 	free  []*entry[K] // idle entries for reuse, at most the peak number tracked
 	ring  ring[ready[K]]
-	// head is the ticket of the ring's first entry, or noTicket: Get reads
-	// it without the lock to find the oldest ready key.
+	// head is the ticket of the ring's first entry, or noTicket; written
+	// under mu, read by Get without it to find the oldest ready key.
 	head       atomic.Uint64
 	processing int // keys of this shard between Get and Done
 	// Keeps the next shard's lock and heads off this shard's cache lines.
