@@ -84,11 +84,11 @@ const (
 // while the key is queued, processing, delayed for a retry or has failures
 // to remember. The ring holds entries, so Get needs no table operation.
 type entry[K comparable] struct {
-	key    K
-	hash   uint64 // key's hash in the queue's table
-	state  uint8
-	fails  int       // consecutive AddRateLimited, until Forget
-	stamp  time.Time // add or Get time, only with metrics
+	key   K
+	hash  uint64 // key's hash in the queue's table
+	state uint8
+	fails int       // consecutive AddRateLimited, until Forget
+	stamp time.Time // add or Get time, only with metrics
 }
 
 func (e *entry[K]) idle() bool { return e.state == 0 && e.fails == 0 }
