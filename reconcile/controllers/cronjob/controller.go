@@ -231,6 +231,13 @@ func (c *Controller) schedule(ctx context.Context, cj *types.CronJob, st *types.
 		record.Emit(ctx, c.cfg.Recorder, cj, types.EventTypeWarning, "MissSchedule", "missed scheduled time "+t.Format(time.RFC3339))
 		return next(), nil
 	}
+	if cj.Spec.ConcurrencyPolicy == types.ForbidConcurrent || cj.Spec.ConcurrencyPolicy == types.ReplaceConcurrent {
+		active, err := c.liveActive(ctx, cj)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		st.Active = active
+	}
 	switch cj.Spec.ConcurrencyPolicy {
 	case types.ForbidConcurrent:
 		if len(st.Active) > 0 {
@@ -262,6 +269,29 @@ func (c *Controller) schedule(ctx context.Context, cj *types.CronJob, st *types.
 	lt := types.NewTime(t)
 	st.LastScheduleTime = &lt
 	return next(), nil
+}
+
+// liveActive returns cj's unfinished Jobs as the store has them now, not
+// as the informer's cache does. The cache may not yet hold the Job this
+// controller created a moment ago, or a Job's completion: a run started on
+// it could then overlap the last one under Forbid, or leave it running under
+// Replace. It is read only when a run is due, once per scheduled time.
+func (c *Controller) liveActive(ctx context.Context, cj *types.CronJob) ([]types.ObjectReference, error) {
+	jobs, _, _, err := store.For[*types.Job](c.st).List(ctx, store.ListOptions{Namespace: cj.Namespace})
+	if err != nil {
+		return nil, fmt.Errorf("cronjob %s/%s: list jobs: %w", cj.Namespace, cj.Name, err)
+	}
+	var active []types.ObjectReference
+	for _, j := range jobs {
+		if !types.IsControlledBy(j, cj) || j.DeletionTimestamp != nil {
+			continue
+		}
+		if ft, _ := jobFinished(j); ft == "" {
+			active = append(active, types.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: j.Namespace, Name: j.Name, UID: j.UID, ResourceVersion: j.ResourceVersion})
+		}
+	}
+	sort.Slice(active, func(a, b int) bool { return active[a].Name < active[b].Name })
+	return active, nil
 }
 
 func newJob(cj *types.CronJob, t time.Time) *types.Job {

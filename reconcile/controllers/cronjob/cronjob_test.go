@@ -97,16 +97,9 @@ func TestForbidAndHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Start(t, f, c)
-	cj := &types.CronJob{ObjectMeta: types.ObjectMeta{Name: "solo", Namespace: "default"},
-		Spec: types.CronJobSpec{Schedule: "* * * * *", ConcurrencyPolicy: types.ForbidConcurrent,
-			SuccessfulJobsHistoryLimit: testkit.Ptr(int32(2)),
-			JobTemplate:                types.JobTemplateSpec{Spec: types.JobSpec{Template: testkit.Template("busybox", nil)}}}}
-	cj.Spec.JobTemplate.Spec.Template.Spec.RestartPolicy = types.RestartPolicyNever
-	if _, err := store.For[*types.CronJob](st).Create(ctx, cj); err != nil {
-		t.Fatal(err)
-	}
-	clk.Advance(time.Minute)
-	testkit.Eventually(t, "first job", func() bool { return len(jobNames(t, st)) == 1 })
+	cj := everyMinuteForbid()
+	cj.Spec.SuccessfulJobsHistoryLimit = testkit.Ptr(int32(2))
+	firstRun(t, clk, st, cj)
 	clk.Advance(time.Minute)
 	time.Sleep(50 * time.Millisecond)
 	if n := len(jobNames(t, st)); n != 1 {
@@ -144,4 +137,90 @@ func TestForbidAndHistory(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// everyMinuteForbid is a CronJob "solo" that runs every minute, never two
+// at once.
+func everyMinuteForbid() *types.CronJob {
+	cj := &types.CronJob{ObjectMeta: types.ObjectMeta{Name: "solo", Namespace: "default"},
+		Spec: types.CronJobSpec{Schedule: "* * * * *", ConcurrencyPolicy: types.ForbidConcurrent,
+			JobTemplate: types.JobTemplateSpec{Spec: types.JobSpec{Template: testkit.Template("busybox", nil)}}}}
+	cj.Spec.JobTemplate.Spec.Template.Spec.RestartPolicy = types.RestartPolicyNever
+	return cj
+}
+
+// firstRun creates cj, waits for the controller to wait for its first
+// scheduled time, moves the clock past it and waits for the first Job.
+func firstRun(t *testing.T, clk *clock.Fake, st store.Store, cj *types.CronJob) {
+	t.Helper()
+	base := clk.Waiters()
+	if _, err := store.For[*types.CronJob](st).Create(context.Background(), cj); err != nil {
+		t.Fatal(err)
+	}
+	awaitRequeue(t, clk, base)
+	clk.Advance(time.Minute)
+	testkit.Eventually(t, "first job", func() bool { return len(jobNames(t, st)) == 1 })
+}
+
+// awaitRequeue waits until the controller has armed its timer for the next
+// scheduled time (the fake clock has more than base timers). Advancing the
+// clock while a sync is still under way would let it arm that timer
+// relative to the advanced time, past the start the test waits for.
+func awaitRequeue(t *testing.T, clk *clock.Fake, base int) {
+	t.Helper()
+	testkit.Eventually(t, "the controller to wait for the next scheduled time", func() bool { return clk.Waiters() > base })
+}
+
+// jobWatchLag is a store whose Job watches deliver nothing: the Job
+// informer's cache keeps what its first list saw, as a cache that lags
+// behind the store does for a moment.
+type jobWatchLag struct{ store.Store }
+
+func (l jobWatchLag) Watch(ctx context.Context, kind string, opts store.WatchOptions) (store.Watcher, error) {
+	w, err := l.Store.Watch(ctx, kind, opts)
+	if err != nil || kind != "Job" {
+		return w, err
+	}
+	return newMuted(w), nil
+}
+
+// muted drops every event of the watcher it wraps.
+type muted struct {
+	store.Watcher
+	ch chan store.Event
+}
+
+func newMuted(w store.Watcher) *muted {
+	m := &muted{Watcher: w, ch: make(chan store.Event)}
+	go func() {
+		defer close(m.ch)
+		for range w.Events() {
+		}
+	}()
+	return m
+}
+
+func (m *muted) Events() <-chan store.Event { return m.ch }
+
+// TestForbidDoesNotTrustTheCache: under Forbid, a Job the controller
+// created but its cache has not seen still counts as running, so the next
+// scheduled time starts no second Job.
+func TestForbidDoesNotTrustTheCache(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)
+	clk := clock.NewFake(start)
+	st := testkit.Store(t, clk)
+	f := testkit.Factory(t, jobWatchLag{st}, clk)
+	c, err := New(st, f, Config{Clock: clk, Logger: testkit.Quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Start(t, f, c)
+	base := clk.Waiters()
+	firstRun(t, clk, st, everyMinuteForbid())
+	awaitRequeue(t, clk, base)
+	clk.Advance(time.Minute) // the next scheduled time, the first Job still running
+	awaitRequeue(t, clk, base)
+	if got := jobNames(t, st); len(got) != 1 {
+		t.Fatalf("jobs %v under Forbid while the first runs (unseen by the cache), want one", got)
+	}
 }

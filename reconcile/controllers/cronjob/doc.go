@@ -15,7 +15,8 @@
 // start times inside that window before now count, and a start later than
 // its deadline is skipped. concurrencyPolicy Allow runs Jobs side by side,
 // Forbid skips a run while one is active, Replace deletes the active ones
-// first. A Job is named "<cronjob>-<scheduled time in minutes since the
+// first; which Jobs are active is then read from the store itself, not the
+// informer's cache, which may not have seen the last Job yet. A Job is named "<cronjob>-<scheduled time in minutes since the
 // epoch>", so a start is never created twice. Finished Jobs beyond
 // successfulJobsHistoryLimit (default 3) and failedJobsHistoryLimit
 // (default 1) are deleted, oldest first. status.active, lastScheduleTime
