@@ -618,15 +618,18 @@ func (q *Queue[K]) NumRequeues(k K) int {
 
 // Len returns how many keys are ready and waiting for a worker. Keys being
 // processed or waiting for a delay are not counted.
-func (q *Queue[K]) Len() int {
+func (q *Queue[K]) Len() int { return q.sum(func(s *shard[K]) int { return s.ring.len() }) }
+
+// sum adds up f over the shards, each called under its shard's lock.
+func (q *Queue[K]) sum(f func(*shard[K]) int) int {
 	n := 0
 	for i := range q.shards {
 		s := &q.shards[i]
 		s.mu.Lock()
-		n += s.ring.len()
+		n += f(s)
 		s.mu.Unlock()
 	}
-	return int(n)
+	return n
 }
 
 // Delayed returns how many keys wait for an AddAfter or AddRateLimited
@@ -638,16 +641,7 @@ func (q *Queue[K]) Delayed() int {
 }
 
 // Processing returns how many keys are between Get and Done.
-func (q *Queue[K]) Processing() int {
-	n := 0
-	for i := range q.shards {
-		s := &q.shards[i]
-		s.mu.Lock()
-		n += s.processing
-		s.mu.Unlock()
-	}
-	return int(n)
-}
+func (q *Queue[K]) Processing() int { return q.sum(func(s *shard[K]) int { return s.processing }) }
 
 // ShuttingDown reports whether ShutDown was called.
 func (q *Queue[K]) ShuttingDown() bool { return q.shutting.Load() }

@@ -114,13 +114,7 @@ func TestQueueModel(t *testing.T) {
 			if got, want := q.NumRequeues(k), m.fails[k]; got != want {
 				t.Fatalf("seed %d step %d: NumRequeues(%d) = %d, want %d", seed, step, k, got, want)
 			}
-			tracked := 0
-			for i := range q.shards {
-				sh := &q.shards[i]
-				sh.mu.Lock()
-				tracked += sh.items.len()
-				sh.mu.Unlock()
-			}
+			tracked := q.sum(func(s *shard[int]) int { return s.items.len() })
 			if want := m.tracked(); tracked != want {
 				t.Fatalf("seed %d step %d: queue tracks %d keys, want %d", seed, step, tracked, want)
 			}
