@@ -231,7 +231,9 @@ func (c *Controller) schedule(ctx context.Context, cj *types.CronJob, st *types.
 		record.Emit(ctx, c.cfg.Recorder, cj, types.EventTypeWarning, "MissSchedule", "missed scheduled time "+t.Format(time.RFC3339))
 		return next(), nil
 	}
-	if cj.Spec.ConcurrencyPolicy == types.ForbidConcurrent || cj.Spec.ConcurrencyPolicy == types.ReplaceConcurrent {
+	// Before acting on an empty active list (Forbid) or on the Jobs to
+	// delete (Replace), ask the store rather than the cache.
+	if (cj.Spec.ConcurrencyPolicy == types.ForbidConcurrent && len(st.Active) == 0) || cj.Spec.ConcurrencyPolicy == types.ReplaceConcurrent {
 		active, err := c.liveActive(ctx, cj)
 		if err != nil {
 			return reconcile.Result{}, err
@@ -275,7 +277,7 @@ func (c *Controller) schedule(ctx context.Context, cj *types.CronJob, st *types.
 // as the informer's cache does. The cache may not yet hold the Job this
 // controller created a moment ago, or a Job's completion: a run started on
 // it could then overlap the last one under Forbid, or leave it running under
-// Replace. It is read only when a run is due, once per scheduled time.
+// Replace. It is read only when a run is due and about to start.
 func (c *Controller) liveActive(ctx context.Context, cj *types.CronJob) ([]types.ObjectReference, error) {
 	jobs, _, _, err := store.For[*types.Job](c.st).List(ctx, store.ListOptions{Namespace: cj.Namespace})
 	if err != nil {
