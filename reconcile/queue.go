@@ -147,8 +147,7 @@ type Queue[K comparable] struct {
 	drained chan struct{} // closed when processing drops to 0 after shutdown
 
 	// dmu guards the fields below. It may be held while a shard's lock
-	// is taken (delayLoop and AddRateLimited call Add under it), never
-	// the other way round.
+	// is taken (delayLoop calls Add under it), never the other way round.
 	dmu     sync.Mutex
 	tokens  float64      // global bucket
 	last    time.Time    // when tokens was last refilled
@@ -551,11 +550,7 @@ func (q *Queue[K]) AddRateLimited(k K) {
 	if q.m != nil {
 		q.m.retries.Inc()
 	}
-	if d <= 0 {
-		q.Add(k)
-	} else {
-		q.addAfterLocked(k, d)
-	}
+	q.addAfterLocked(k, d) // d >= BaseDelay > 0
 	q.dmu.Unlock()
 }
 
