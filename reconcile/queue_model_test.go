@@ -173,21 +173,7 @@ func TestQueueNoLostWakeup(t *testing.T) {
 	const workers, rounds = 4, 5000
 	q := newQueue[int](t, QueueConfig{})
 	got := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k, ok := q.Get()
-				if !ok {
-					return
-				}
-				q.Done(k)
-				got <- k
-			}
-		}()
-	}
+	wg := startWorkers(q, workers, func(k int) { got <- k })
 	defer wg.Wait()
 	defer q.ShutDown()
 	for i := range rounds {

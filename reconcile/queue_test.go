@@ -39,6 +39,25 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// startWorkers runs n goroutines that take keys from q, call work on each
+// and mark it Done, until q shuts down. Wait on the group for them to exit.
+func startWorkers[K comparable](q *Queue[K], n int, work func(K)) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for {
+				k, ok := q.Get()
+				if !ok {
+					return
+				}
+				work(k)
+				q.Done(k)
+			}
+		})
+	}
+	return &wg
+}
+
 // waitTimer waits until the fake clock has at least n pending timers.
 func waitTimer(t *testing.T, c *clock.Fake, n int) {
 	t.Helper()
@@ -124,28 +143,16 @@ func TestQueueNeverTwoWorkersOnOneKey(t *testing.T) {
 	const workers, keys, adds = 16, 50, 20000
 	var inflight [keys]atomic.Int32
 	var violations, processed atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k, ok := q.Get()
-				if !ok {
-					return
-				}
-				if inflight[k].Add(1) != 1 {
-					violations.Add(1)
-				}
-				processed.Add(1)
-				for range 50 { // widen the window
-					_ = inflight[k].Load()
-				}
-				inflight[k].Add(-1)
-				q.Done(k)
-			}
-		}()
-	}
+	wg := startWorkers(q, workers, func(k int) {
+		if inflight[k].Add(1) != 1 {
+			violations.Add(1)
+		}
+		processed.Add(1)
+		for range 50 { // widen the window
+			_ = inflight[k].Load()
+		}
+		inflight[k].Add(-1)
+	})
 	var adders sync.WaitGroup
 	for a := range 4 {
 		adders.Add(1)
@@ -175,25 +182,13 @@ func TestQueueStormNoLostUpdate(t *testing.T) {
 	var state, seen atomic.Int64
 	var inflight atomic.Int32
 	var overlap atomic.Bool
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k, ok := q.Get()
-				if !ok {
-					return
-				}
-				if inflight.Add(1) != 1 {
-					overlap.Store(true)
-				}
-				seen.Store(state.Load())
-				inflight.Add(-1)
-				q.Done(k)
-			}
-		}()
-	}
+	wg := startWorkers(q, 8, func(string) {
+		if inflight.Add(1) != 1 {
+			overlap.Store(true)
+		}
+		seen.Store(state.Load())
+		inflight.Add(-1)
+	})
 	for i := 1; i <= 1000; i++ {
 		state.Store(int64(i))
 		q.Add("obj")
@@ -433,28 +428,16 @@ func TestQueueConcurrentMix(t *testing.T) {
 	var inflight [keys]atomic.Int32
 	var version, seen [keys]atomic.Int64
 	var violations atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k, ok := q.Get()
-				if !ok {
-					return
-				}
-				if inflight[k].Add(1) != 1 {
-					violations.Add(1)
-				}
-				seen[k].Store(version[k].Load())
-				inflight[k].Add(-1)
-				if k%5 == 0 {
-					q.Forget(k)
-				}
-				q.Done(k)
-			}
-		}()
-	}
+	wg := startWorkers(q, workers, func(k int) {
+		if inflight[k].Add(1) != 1 {
+			violations.Add(1)
+		}
+		seen[k].Store(version[k].Load())
+		inflight[k].Add(-1)
+		if k%5 == 0 {
+			q.Forget(k)
+		}
+	})
 	var pwg sync.WaitGroup
 	for p := range producers {
 		pwg.Add(1)
