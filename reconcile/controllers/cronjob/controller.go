@@ -133,7 +133,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		switch ft {
 		case "":
 			if j.DeletionTimestamp == nil {
-				st.Active = append(st.Active, types.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: j.Namespace, Name: j.Name, UID: j.UID, ResourceVersion: j.ResourceVersion})
+				st.Active = append(st.Active, jobRef(j))
 			}
 		case types.JobComplete:
 			succ = append(succ, j)
@@ -265,7 +265,7 @@ func (c *Controller) schedule(ctx context.Context, cj *types.CronJob, st *types.
 		return reconcile.Result{}, fmt.Errorf("cronjob %s/%s: create job %s: %w", cj.Namespace, cj.Name, j.Name, err)
 	default:
 		nj := out.(*types.Job)
-		st.Active = append(st.Active, types.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: nj.Namespace, Name: nj.Name, UID: nj.UID, ResourceVersion: nj.ResourceVersion})
+		st.Active = append(st.Active, jobRef(nj))
 		record.Emit(ctx, c.cfg.Recorder, cj, types.EventTypeNormal, "SuccessfulCreate", "Created job "+nj.Name)
 	}
 	lt := types.NewTime(t)
@@ -289,11 +289,16 @@ func (c *Controller) liveActive(ctx context.Context, cj *types.CronJob) ([]types
 			continue
 		}
 		if ft, _ := jobFinished(j); ft == "" {
-			active = append(active, types.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: j.Namespace, Name: j.Name, UID: j.UID, ResourceVersion: j.ResourceVersion})
+			active = append(active, jobRef(j))
 		}
 	}
 	sort.Slice(active, func(a, b int) bool { return active[a].Name < active[b].Name })
 	return active, nil
+}
+
+// jobRef is the reference to j kept in status.active.
+func jobRef(j *types.Job) types.ObjectReference {
+	return types.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: j.Namespace, Name: j.Name, UID: j.UID, ResourceVersion: j.ResourceVersion}
 }
 
 func newJob(cj *types.CronJob, t time.Time) *types.Job {
